@@ -1,0 +1,34 @@
+# Everyday commands. `make demo` and `make test` are the README's two set-up commands:
+# each creates .venv on first use (CPU torch first, then the package with its dev extras).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: venv demo test check-sync test-nbs test-packaging export clean-nbs bench docs lab
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: setup.py settings.ini
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+## Train a tokenizer on the embedded G1 sample (no arguments needed).
+demo: venv
+	$(PY) scripts/train_vqvae.py
+
+## Everything CI checks: notebooks clean and in sync with the library, every notebook's tests,
+## the packaging test (wheel into a clean venv). Ends with "N passed, N failed".
+test: venv
+	$(PY) scripts/run_tests.py
+
+## Library and notebooks agree, notebooks are clean (checked in a scratch copy; touches nothing).
+check-sync: venv
+	$(PY) scripts/check_sync.py
+
+## Export the library from the notebooks and strip notebook outputs/metadata (run before commit).
+export: venv
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
