@@ -31,4 +31,4 @@ check-sync: venv
 
 ## Export the library from the notebooks and strip notebook outputs/metadata (run before commit).
 export: venv
-	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(PY) scripts/make_readme.py

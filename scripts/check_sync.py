@@ -3,11 +3,12 @@
 
 Works on a scratch copy (nbs/, motion_vqvae/, settings.ini), so it never touches your files.
 Exit 0 when in sync; otherwise prints the files that differ and how to fix it, and exits 1."""
-import filecmp, os, shutil, subprocess, sys, tempfile
+import shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT/'scripts'))
 
 def _tree(d: Path) -> dict:
     return {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob('*'))
@@ -30,6 +31,9 @@ def check() -> list:
                 if before.get(rel) != after.get(rel):
                     state = 'missing' if rel not in before else 'stale' if rel in after else 'not exported by any notebook'
                     problems.append(f"{name}/{rel}: {state}; {fix}")
+    import make_readme
+    if not (ROOT/'README.md').exists() or (ROOT/'README.md').read_text(encoding='utf-8') != make_readme.render():
+        problems.append('README.md: out of step with nbs/index.ipynb; run `python scripts/make_readme.py`')
     return problems
 
 if __name__ == '__main__':
