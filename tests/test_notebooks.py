@@ -5,7 +5,7 @@ Cells flagged with a `tst_flags` flag from settings.ini (`#| slow`) are skipped;
 import os, time
 from pathlib import Path
 import pytest
-from nbdev.test import test_nb
+import nbdev.test as nbtest   # (not `from ... import test_nb`: pytest would collect it)
 
 NBS = Path(__file__).resolve().parent.parent/'nbs'
 NOTEBOOKS = sorted(p for p in NBS.glob('*.ipynb') if not p.name.startswith(('_', '.')))
@@ -17,6 +17,6 @@ def test_notebook(nb, capsys):
     os.chdir(nb.parent)               # notebooks use paths relative to nbs/, as nbdev_test does
     try:
         t0 = time.time()
-        ok, _ = test_nb(nb, skip_flags=[f for f in ['slow'] if f not in FLAGS], force_flags=FLAGS, showerr=True)
+        ok, _ = nbtest.test_nb(nb, skip_flags=[f for f in ['slow'] if f not in FLAGS], force_flags=FLAGS, showerr=True)
     finally: os.chdir(cwd)
     assert ok, f'{nb.name} failed (see the traceback above)'
