@@ -481,7 +481,11 @@ def read_yaml(path:str|Path # YAML file
     "Parse a YAML file safely (no duplicate keys); `ConfigError` naming the file on a syntax error or an empty file."
     path = Path(path)
     try: data = yaml.load(path.read_text(encoding='utf-8'), Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as e: raise ConfigError(f"not valid YAML: {e}", path) from None
+    except yaml.YAMLError as e:   # one line: what went wrong, and where (PyYAML's own text spans several lines)
+        mark = getattr(e, 'problem_mark', None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        what = '; '.join(str(x) for x in (getattr(e, 'context', None), getattr(e, 'problem', None)) if x) or str(e)
+        raise ConfigError(f"not valid YAML{at}: {' '.join(what.split())}", path) from None
     if data is None: raise ConfigError(f"file is empty; {_STRUCTURE}", path)
     return data
 

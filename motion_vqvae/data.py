@@ -53,7 +53,7 @@ def extract_windows(feats_list: Sequence[np.ndarray], window: int, stride: int |
     short = np.nonzero(lengths < window)[0]
     if len(short):
         nm = [f'{names[i] if names is not None else i} ({lengths[i]} frames)' for i in short]
-        logger.info(f"{len(short)} clips shorter than window={window}: {'padded' if short_clips == 'pad' else 'dropped'} ({', '.join(nm)})")
+        logger.warning(f"{len(short)} clips shorter than window={window}: {'padded' if short_clips == 'pad' else 'dropped'} ({', '.join(nm)})")
     clips = [f if len(f) >= window or short_clips == 'drop' else np.concatenate([f, np.repeat(f[-1:], window - len(f), 0)])
              for f in feats_list]
     lengths = np.array([len(f) for f in clips])
@@ -224,7 +224,14 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
     train, val = split_clips(list(feats), val_fraction, split_seed, val_clips)
     norm = Normalizer.fit([feats[n] for n in train])
     mk = lambda names: MotionWindows.from_features([feats[n] for n in names], names, window_size, window_stride, norm, short_clips)
-    return DataBundle(mk(train), mk(val) if val else None, norm, spec, train, val, fps.pop(), motions, feats)
+    sets = {'training': mk(train), 'validation': mk(val) if val else None}
+    for what, ds in sets.items():
+        if ds is not None and len(ds) == 0:
+            names = train if what == 'training' else val
+            raise ValueError(f"{path}: no {what} windows: every {what} clip is shorter than window_size = {window_size} "
+                             f"(longest {max(len(feats[n]) for n in names)} frames) and short_clips = 'drop'; "
+                             "use short_clips 'pad' or a smaller window_size")
+    return DataBundle(sets['training'], sets['validation'], norm, spec, train, val, fps.pop(), motions, feats)
 
 # %% ../nbs/04_data.ipynb #0e4f7dbd
 def build_datasets_from_config(cfg) -> DataBundle:

@@ -204,7 +204,8 @@ def _fix_quats(q: np.ndarray, where: str, field_name: str) -> np.ndarray:
         _logger.warning("%s: normalised %d non-unit quaternion(s) in '%s' (largest |norm-1| = %.3g)",
                        where, int(off.sum()), field_name, float(np.abs(n - 1).max()))
         q = q.copy()
-        q[off] = quat_normalize(q[off])
+        qo = q[off] / np.abs(q[off]).max(-1, keepdims=True)   # scale first: |q| of huge components overflows
+        q[off] = quat_normalize(qo)
     return q
 
 # %% ../nbs/02_io.ipynb #5cb15623
@@ -219,6 +220,7 @@ def _npy_column_name(c: int, n_dof: int) -> str:
 
 def _snap_fps(fps: float, rel_tol: float = 1e-6) -> float:
     "Round a measured frame rate to the nearest integer when it is within `rel_tol` (relative) of it."
+    if not math.isfinite(fps): return float(fps)   # 1/tiny frame time = inf: Motion rejects it with a clear error
     r = round(fps)
     return float(r) if r > 0 and abs(fps - r) <= rel_tol * fps else float(fps)
 
@@ -235,6 +237,8 @@ def read_npy(path: str | Path,  # an `.npy` file with rows [time, root_pos(3), r
     except OSError as e:
         if not path.exists(): raise FileNotFoundError(f"{path}: no such file") from e
         _fail(str(path), f"cannot be read as NPY ({e})")
+    except Exception as e:  # an empty file (EOFError), a damaged header (SyntaxError, TokenError), ...
+        _fail(str(path), f"not a plain numeric NPY array ({type(e).__name__}: {e})")
     layout = "[time, root_pos(3), root_quat wxyz(4), dof_pos(N), transition_flag(1)]"
     if a.ndim != 2: _fail(str(path), f"expected a 2-D array {layout}, got shape {a.shape}")
     if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
@@ -496,12 +500,16 @@ def _pkl_fps(d: dict, where: str, fps: float | None) -> float:
     return float(fps)
 
 
-def _split_extras(d: dict, used: set, T: int) -> dict:
+def _split_extras(d: dict, used: set, T: int, where: str = '') -> dict:
     "Per-frame arrays of `d` not in `used` -> extras; everything else -> extras['meta']."
     extras, meta = {}, {}
     for k, v in d.items():
         if k in used or k == 'fps': continue
-        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == T: extras[k] = v
+        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == T:
+            if np.issubdtype(v.dtype, np.number) and not np.isfinite(v).all():
+                _logger.warning("%s: extra field '%s' has %d non-finite value(s); kept as is in extras (the library does not use it)",
+                                where, k, int((~np.isfinite(v)).sum()))
+            extras[k] = v
         else: meta[k] = v
     if meta: extras['meta'] = meta
     return extras
@@ -517,14 +525,14 @@ def _robot_motion(name: str, d: dict, where: str, path: Path, fps, dof_names) ->
     quat = _fix_quats(to_wxyz(rot, order='xyzw'), where, 'root_rot')
     return Motion(str(name), _pkl_fps(d, where, fps), pos, quat, dof_pos=dof,
                   dof_names=list(dof_names) if dof_names is not None else [f"dof_{i:02d}" for i in range(dof.shape[1])],
-                  source=str(path), extras=_split_extras(d, {'root_trans_offset', 'root_rot', 'dof'}, len(pos)))
+                  source=str(path), extras=_split_extras(d, {'root_trans_offset', 'root_rot', 'dof'}, len(pos), where))
 
 
 def _smpl_motion(name: str, d: dict, where: str, path: Path, fps, offsets) -> Motion:
     J = len(SMPL_PARENTS)
     if 'pose_aa' in d:
         aa = d['pose_aa']
-        if isinstance(aa, np.ndarray) and aa.ndim == 2: aa = aa.reshape(len(aa), -1, 3) if aa.shape[1] == 3 * J else aa
+        if isinstance(aa, np.ndarray) and aa.ndim == 2: aa = aa.reshape(len(aa), J, 3) if aa.shape[1] == 3 * J else aa
         aa = _field({'pose_aa': aa}, name, where, 'pose_aa', (J, 3))
         used, rot_field, local = {'pose_aa'}, aa, expmap_to_quat(aa)
     elif 'pose_quat' in d:
@@ -542,7 +550,7 @@ def _smpl_motion(name: str, d: dict, where: str, path: Path, fps, offsets) -> Mo
     if tname is None: _fail(where, "missing field 'root_trans_offset' (or 'trans_orig'): the root position")
     pos = _field(d, name, where, tname, (3,))
     _frames_agree(where, {next(iter(used)): rot_field, tname: pos})
-    extras = _split_extras(d, used | {tname}, len(pos))
+    extras = _split_extras(d, used | {tname}, len(pos), where)
     extras.setdefault('meta', {})['root_pos_field'] = tname
     return Motion(str(name), _pkl_fps(d, where, fps), pos, local[:, 0], joint_quat_wxyz=local,
                   joint_names=list(SMPL_JOINT_NAMES), parents=SMPL_PARENTS.copy(), offsets=offsets,
@@ -668,7 +676,7 @@ def _bvh_hierarchy(lines: list[str], path: Path):
             if line.rstrip().endswith('{'): stack.append(pending); pending = None
         elif kw == 'END':
             if not stack or stack[-1] < 0: _fail(where, "End Site outside a joint block")
-            ends.append({'parent': stack[-1], 'offset': None})
+            ends.append({'parent': stack[-1], 'offset': None, 'line': ln + 1})
             pending = -len(ends)   # negative = end site
             if line.rstrip().endswith('{'): stack.append(pending); pending = None
         elif kw == '{':
@@ -744,6 +752,8 @@ def read_bvh(path: str | Path,  # a BVH file
     if not joints: _fail(str(path), "no ROOT joint in the HIERARCHY")
     for j in joints:
         if j['offset'] is None: _fail(f"{path}: line {j['line']}", f"joint {j['name']!r} has no OFFSET")
+    for e in ends:
+        if e['offset'] is None: _fail(f"{path}: line {e['line']}", f"End Site of joint {joints[e['parent']]['name']!r} has no OFFSET")
     C = sum(len(j['channels']) for j in joints)
     data, frame_time = _bvh_frames(lines[mline + 1:], path, C)
     T, J = len(data), len(joints)
