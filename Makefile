@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test check-sync test-nbs test-packaging export clean-nbs bench docs lab
+.PHONY: venv demo test check-sync test-nbs test-packaging export clean-nbs bench docs lab browser-deps
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: setup.py settings.ini
@@ -22,7 +22,7 @@ demo: venv
 
 ## Everything CI checks: notebooks clean and in sync with the library, every notebook's tests,
 ## the packaging test (wheel into a clean venv). Ends with "N passed, N failed".
-test: venv
+test: venv browser-deps
 	$(PY) scripts/run_tests.py
 
 ## Library and notebooks agree, notebooks are clean (checked in a scratch copy; touches nothing).
@@ -32,3 +32,19 @@ check-sync: venv
 ## Export the library from the notebooks and strip notebook outputs/metadata (run before commit).
 export: venv
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(PY) scripts/make_readme.py
+
+## Documentation site into _docs/ (MkDocs + Material over nbdev's processed, executed notebooks; no Quarto,
+## no network). Notebooks run in parallel and are cached in _docs_cache/ (`--force` re-runs them all).
+docs: venv
+	$(PY) scripts/build_docs.py
+
+## What tests/test_docs_site.py needs besides the venv: Debian's Chromium and Python Playwright (idempotent).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-deps: venv
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
+	$(PY) -c "import playwright.sync_api" 2>/dev/null || $(PY) -m pip install -q playwright
+
+## Performance benchmark (table + runs/bench.json): training step vs an eager-fp32 reference, inference, data loading.
+## glibc's allocator variables are set here because they must be set before Python starts.
+bench: venv
+	MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=17179869184 $(PY) scripts/bench.py --json runs/bench.json
