@@ -17,8 +17,8 @@ from torch import Tensor, nn
 
 # %% auto #0
 __all__ = ['VQ_KINDS', 'QUANTIZER_OPTIONS', 'QuantizerOutput', 'straight_through', 'perplexity_from_counts', 'all_reduce_sum',
-           'broadcast_from_rank0', 'sample_vectors', 'nearest_code', 'kmeans', 'BaseQuantizer', 'VectorQuantizer',
-           'ResidualVQ', 'FSQ', 'NoQuantizer', 'build_quantizer']
+           'broadcast_from_rank0', 'all_gather_cat', 'sample_vectors', 'nearest_code', 'kmeans', 'BaseQuantizer',
+           'VectorQuantizer', 'ResidualVQ', 'FSQ', 'NoQuantizer', 'build_quantizer']
 
 # %% ../nbs/10_quantizers.ipynb #28d7e029
 _logger = logging.getLogger(__name__)
@@ -58,6 +58,13 @@ def broadcast_from_rank0(t: Tensor) -> Tensor:
     "Overwrite `t` in place with rank 0's copy (identity when torch.distributed is not initialised)."
     if _dist_on(): dist.broadcast(t, src=0)
     return t
+
+def all_gather_cat(t: Tensor) -> Tensor:
+    "`t` of every rank concatenated along dim 0 in rank order (identity when torch.distributed is not initialised); shapes must match."
+    if not _dist_on() or dist.get_world_size() == 1: return t
+    parts = [torch.empty_like(t) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, t.contiguous())
+    return torch.cat(parts)
 
 # %% ../nbs/10_quantizers.ipynb #30a9f170
 def sample_vectors(z: Tensor, n: int) -> Tensor:
@@ -101,6 +108,7 @@ class BaseQuantizer(nn.Module):
     # distributed hooks (identity in a single process)
     def _all_reduce(self, t: Tensor) -> Tensor: return all_reduce_sum(t)
     def _broadcast(self, t: Tensor) -> Tensor: return broadcast_from_rank0(t)
+    def _gather(self, t: Tensor) -> Tensor: return all_gather_cat(t)
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim != 3 or x.shape[1] != self.code_dim:
@@ -178,6 +186,7 @@ class VectorQuantizer(BaseQuantizer):
 
     @torch.no_grad()
     def _init_codebook(self, z: Tensor) -> None:
+        z = self._gather(z)          # the vectors of the whole (global) batch, as one process would see them
         c = kmeans(z, self.nb_code, self.kmeans_iters, self.cosine) if self.kmeans_init else sample_vectors(z, self.nb_code)
         if self.cosine: c = F.normalize(c, dim=-1)
         c = self._broadcast(c.contiguous())
@@ -210,7 +219,7 @@ class VectorQuantizer(BaseQuantizer):
         dead = self.ema_count < self.dead_code_threshold
         n = int(dead.sum())
         if n == 0: return
-        new = sample_vectors(z, n)
+        new = sample_vectors(self._gather(z), n)   # n is the same on every rank: ema_count is synchronised
         if self.cosine: new = F.normalize(new, dim=-1)
         new = self._broadcast(new.contiguous())
         cnt = max(self.dead_code_threshold, 1.0)
@@ -230,8 +239,8 @@ class VectorQuantizer(BaseQuantizer):
             with torch.no_grad(): codes = nearest_code(z.detach(), self.codebook.detach(), self.cosine)
             q = self._embed(codes)
             counts = torch.bincount(codes, minlength=self.nb_code).float()
+            if self.training: counts = self._all_reduce(counts)   # the global batch's counts
             self.usage_counts += counts.long()
-            if self.training: counts = self._all_reduce(counts)
             if self.learned: commit = F.mse_loss(q, z.detach()) + self.beta * F.mse_loss(z, q.detach())
             else:            commit = F.mse_loss(z, q.detach())
             out = self._from_latent(straight_through(z, q), B, T)
@@ -299,7 +308,7 @@ class ResidualVQ(BaseQuantizer):
                 q = o.quantized.detach()
                 residual, total = residual - q, total + q
                 codes.append(o.codes); losses.append(o.commit_loss); perps.append(o.perplexity); usage[i] = o.usage
-                self.usage_counts[i] += torch.bincount(o.codes.reshape(-1), minlength=self.nb_code)
+                self.usage_counts[i] += o.usage.long()     # the layer's counts (over all ranks in training)
             out = straight_through(x, total)
         return QuantizerOutput(out.to(dtype), torch.stack(codes, -1), torch.stack(losses).mean(),
                                torch.stack(perps).mean(), usage)
@@ -372,8 +381,8 @@ class FSQ(BaseQuantizer):
             out = self.project_out(straight_through(z, r) / self._half_width)
             out = out.reshape(B, T, self.code_dim).permute(0, 2, 1)
             counts = torch.bincount(codes, minlength=self.nb_code).float()
+            if self.training: counts = self._all_reduce(counts)   # the global batch's counts
             self.usage_counts += counts.long()
-            if self.training: counts = self._all_reduce(counts)
         return QuantizerOutput(out.to(dtype), codes.reshape(B, T), x.new_zeros((), dtype=torch.float32),
                                perplexity_from_counts(counts), counts)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import json
 import logging
 import math
@@ -23,9 +24,15 @@ from bisect import bisect_right
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import atexit
+from dataclasses import dataclass
+from datetime import timedelta
+
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
@@ -36,7 +43,7 @@ from .io import G1_29DOF_NAMES
 from .kinematics import KinematicModel, dof_rmse, forward_kinematics, motion_mpjpe
 from .losses import MotionVQLoss
 from .model import MotionVQVAE
-from .quantizers import perplexity_from_counts
+from .quantizers import ResidualVQ, perplexity_from_counts
 from .rotations import expmap_to_quat, sixd_to_quat
 
 # %% auto #0
@@ -44,7 +51,8 @@ __all__ = ['logger', 'CHECKPOINT_FORMAT', 'TrainingDiverged', 'RunExistsError', 
            'resolve_amp', 'precision_autocast', 'WarmupMultiStep', 'build_optimizer', 'build_scheduler',
            'EpochBatchSampler', 'InfiniteLoader', 'to_plain', 'rng_state', 'set_rng_state', 'seed_everything',
            'atomic_path', 'atomic_torch_save', 'atomic_write_text', 'resolve_kinematic_model', 'feature_fk_fn',
-           'windows_mpjpe', 'code_stats', 'count_codes', 'evaluate', 'load_checkpoint_file', 'find_checkpoint',
+           'windows_mpjpe', 'code_stats', 'count_codes', 'evaluate', 'DistInfo', 'dist_env', 'is_main_process',
+           'init_distributed', 'barrier', 'broadcast_object', 'wrap_ddp', 'load_checkpoint_file', 'find_checkpoint',
            'run_files', 'run_evidence', 'MVQVAEAgent', 'save_tokenizer_files']
 
 # %% ../nbs/20_trainer.ipynb #f6270874
@@ -123,12 +131,23 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: AgentConfig) -> torch
 
 # %% ../nbs/20_trainer.ipynb #ba030b0b
 class EpochBatchSampler(Sampler):
-    "Batches of indices of a seeded per-epoch permutation, starting at batch `start` of epoch `epoch`."
-    def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True):
+    "Batches of indices of a seeded per-epoch permutation, starting at batch `start` of epoch `epoch`; with `world_size` > 1, this rank's slice of each (global) batch."
+    def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
+                 rank: int = 0, world_size: int = 1):
         if n < 1: raise ValueError("EpochBatchSampler: the dataset is empty (no training windows)")
         if batch_size < 1: raise ValueError(f"EpochBatchSampler: batch_size={batch_size}, expected >= 1")
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ValueError(f"EpochBatchSampler: rank={rank}, world_size={world_size}, expected 0 <= rank < world_size")
+        if batch_size % world_size:
+            raise ValueError(f"batch_size={batch_size} is the global batch (all {world_size} processes together) and must be "
+                             f"a multiple of the number of processes; use e.g. batch_size={batch_size // world_size * world_size or world_size}")
         self.n, self.batch_size, self.seed, self.shuffle = int(n), int(batch_size), int(seed), bool(shuffle)
         self.drop_last = bool(drop_last) and self.n >= self.batch_size   # never an empty epoch
+        self.rank, self.world_size, self.local_batch_size = int(rank), int(world_size), self.batch_size // int(world_size)
+        if world_size > 1 and not self.drop_last and self.n % self.batch_size:
+            raise ValueError(f"the training set has {self.n} windows: an epoch is not whole global batches of batch_size="
+                             f"{self.batch_size} (needed with {world_size} processes, whose slices must be equal); "
+                             f"lower batch_size to at most {self.n}, use more data, or train in one process")
         self.epoch = self.start = 0
 
     def permutation(self, epoch: int) -> Tensor:
@@ -141,15 +160,17 @@ class EpochBatchSampler(Sampler):
         return self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)
 
     def __iter__(self) -> Iterator[list[int]]:
-        p, bs = self.permutation(self.epoch).tolist(), self.batch_size
-        for b in range(self.start, len(self)): yield p[b * bs:(b + 1) * bs]
+        p, bs, lb = self.permutation(self.epoch).tolist(), self.batch_size, self.local_batch_size
+        for b in range(self.start, len(self)):
+            first = b * bs + self.rank * lb
+            yield p[first:first + lb] if self.world_size > 1 else p[b * bs:(b + 1) * bs]
 
-# %% ../nbs/20_trainer.ipynb #ba0821bb
+# %% ../nbs/20_trainer.ipynb #49f36483
 class InfiniteLoader:
-    "Endless batches of `dataset`; `state_dict()` = (epoch, position) restores the exact data order."
+    "Endless batches of `dataset` (this rank's slices of global batches of `batch_size`); `state_dict()` = (epoch, position) restores the exact data order."
     def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
-                 num_workers: int = 0, pin_memory: bool = False):
-        self.sampler = EpochBatchSampler(len(dataset), batch_size, seed, shuffle, drop_last)
+                 num_workers: int = 0, pin_memory: bool = False, rank: int = 0, world_size: int = 1):
+        self.sampler = EpochBatchSampler(len(dataset), batch_size, seed, shuffle, drop_last, rank, world_size)
         self.loader = DataLoader(dataset, batch_sampler=self.sampler, num_workers=num_workers, pin_memory=pin_memory,
                                  persistent_workers=num_workers > 0, generator=torch.Generator().manual_seed(seed))
         self.epoch, self.position, self._it = 0, 0, None
@@ -170,7 +191,7 @@ class InfiniteLoader:
     def __len__(self) -> int: return len(self.sampler)   # batches per epoch
 
     def state_dict(self) -> dict:
-        "Plain-value state: epoch, position in it, and what the order depends on (seed, dataset size, batch size)."
+        "Plain-value state: epoch, position in it (global batches), and what the order depends on (seed, dataset size, batch size)."
         s = self.sampler
         return dict(epoch=self.epoch, position=self.position, seed=s.seed, n=s.n, batch_size=s.batch_size,
                     shuffle=s.shuffle, drop_last=s.drop_last)
@@ -216,7 +237,8 @@ def set_rng_state(d: dict) -> None:
     random.setstate((p['version'], tuple(p['state']), p['gauss']))
     np.random.set_state((n['name'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached_gaussian']))
     torch.set_rng_state(d['torch'])
-    if d.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d['cuda'])
+    if d.get('cuda') is not None and torch.cuda.is_available():   # saved on a machine with more GPUs: the ones here
+        for i, s in enumerate(d['cuda'][:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
 def seed_everything(seed: int) -> None:
     "Seed Python's, numpy's and torch's global RNGs."
@@ -356,6 +378,94 @@ def evaluate(model: MotionVQVAE, loss_fn: MotionVQLoss, dataset: Dataset, batch_
     out['windows'] = n
     return out
 
+# %% ../nbs/20_trainer.ipynb #e89090ff
+@dataclass(frozen=True)
+class DistInfo:
+    "This process's place in a torchrun job: `rank` of `world_size` processes, `local_rank` on its machine."
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    @property
+    def enabled(self) -> bool: return self.world_size > 1
+    @property
+    def is_main(self) -> bool: return self.rank == 0
+
+def dist_env(environ: dict | None = None) -> DistInfo:
+    "The `DistInfo` of torchrun's environment variables RANK, WORLD_SIZE, LOCAL_RANK (a single process when they are absent)."
+    env = os.environ if environ is None else environ
+    if 'WORLD_SIZE' not in env: return DistInfo()
+    raw = {k: env.get(k) for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK')}
+    try: ws, r, lr = int(raw['WORLD_SIZE']), int(raw['RANK'] or 0), int(raw['LOCAL_RANK'] or raw['RANK'] or 0)
+    except ValueError: raise ValueError(f"torchrun environment {raw}: expected integers") from None
+    if ws < 1 or not 0 <= r < ws or lr < 0:
+        raise ValueError(f"torchrun environment {raw}: expected WORLD_SIZE >= 1, 0 <= RANK < WORLD_SIZE, LOCAL_RANK >= 0")
+    return DistInfo(r, ws, lr)
+
+def is_main_process() -> bool:
+    "Whether this process is rank 0 of its torchrun job (or a single process): the one that prints and writes files."
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank() == 0
+    return dist_env().is_main
+
+# %% ../nbs/20_trainer.ipynb #2a4b5d85
+def _destroy_process_group() -> None:
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+
+def init_distributed(device: torch.device, info: DistInfo | None = None, timeout_s: float = 1800) -> tuple[DistInfo, torch.device]:
+    "Join torchrun's process group (NCCL on CUDA with device cuda:LOCAL_RANK, gloo on the CPU); (info, device) unchanged for one process."
+    info = dist_env() if info is None else info
+    if not info.enabled: return info, torch.device(device)
+    device = torch.device(device)
+    if device.type == 'cuda':
+        if info.local_rank >= torch.cuda.device_count():
+            raise ValueError(f"LOCAL_RANK={info.local_rank}, but this machine has {torch.cuda.device_count()} CUDA device(s): "
+                             "start at most that many processes per node (torchrun --nproc_per_node)")
+        if device.index not in (None, info.local_rank):
+            logger.info("device %s: each process uses its own GPU, cuda:%d for LOCAL_RANK %d", device, info.local_rank, info.local_rank)
+        device = torch.device('cuda', info.local_rank)
+        torch.cuda.set_device(device)
+    elif device.type != 'cpu':
+        raise ValueError(f"device: {str(device)!r}: several processes need CUDA GPUs (NCCL) or the CPU (gloo)")
+    backend = 'nccl' if device.type == 'cuda' else 'gloo'
+    if not dist.is_initialized():
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+        atexit.register(_destroy_process_group)
+    if (dist.get_rank(), dist.get_world_size()) != (info.rank, info.world_size):
+        raise RuntimeError(f"the process group has rank {dist.get_rank()} of {dist.get_world_size()}, "
+                           f"the environment says {info.rank} of {info.world_size}")
+    if dist.get_backend() != backend:
+        raise RuntimeError(f"the process group uses {dist.get_backend()}, but device {device} needs {backend}")
+    if not info.is_main: logging.getLogger('motion_vqvae').setLevel(logging.WARNING)   # INFO messages once, from rank 0
+    return info, device
+
+def barrier(info: DistInfo) -> None:
+    "Wait for every rank (nothing in a single process)."
+    if not info.enabled: return
+    if dist.get_backend() == 'nccl': dist.barrier(device_ids=[torch.cuda.current_device()])
+    else: dist.barrier()
+
+def broadcast_object(obj, info: DistInfo):
+    "Rank 0's `obj` (any picklable value) on every rank; `obj` itself in a single process."
+    if not info.enabled: return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+def wrap_ddp(model: nn.Module, device: torch.device, info: DistInfo) -> nn.Module:
+    "`model` in `DistributedDataParallel` (buffers not broadcast: the quantizers synchronise theirs; BatchNorm -> SyncBatchNorm on CUDA); `model` itself for one process."
+    if not info.enabled: return model
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        if device.type != 'cuda':
+            raise ConfigError("norm: BN with several CPU processes: PyTorch has no SyncBatchNorm on the CPU, and per-process "
+                              "BatchNorm statistics would differ between ranks; use norm: LN/GN/none or one process")
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)   # same parameters and buffers, statistics over all ranks
+    q = getattr(model, 'quantizer', None)
+    unused = (isinstance(q, ResidualVQ) and q.quantize_dropout_prob > 0 and q.num_quantizers > 1
+              and any(p.requires_grad for p in q.parameters()))   # dropped residual layers get no gradient
+    params = inspect.signature(DistributedDataParallel.__init__).parameters   # newer torch renamed the option
+    no_sync = {'forward_sync_buffers': False} if 'forward_sync_buffers' in params else {'broadcast_buffers': False}
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None,
+                                   find_unused_parameters=unused, **no_sync)
+
 # %% ../nbs/20_trainer.ipynb #dc654bd8
 CHECKPOINT_FORMAT = 'motion_vqvae.checkpoint'
 _RUN_FILES = ('metrics.jsonl', 'model.safetensors', 'normalizer.safetensors', 'feature_spec.json',
@@ -411,7 +521,8 @@ class MVQVAEAgent:
         self.data: DataBundle | None = None
         self.model: MotionVQVAE | None = None
         self.iteration, self.history = 0, []
-        self._stop_signal, self._wandb = None, None
+        self._stop_signal, self._stop_agreed, self._wandb = None, None, None
+        self.dist = DistInfo()
 
     def __repr__(self):
         state = f"iteration {self.iteration}/{self.config.total_iter}" if self.is_setup else "not set up"
@@ -444,7 +555,8 @@ class MVQVAEAgent:
         if ckpt is not None: self.load_checkpoint(ckpt)
         else:
             if cfg.resume and existing: logger.warning("%s: resume asked for but there is no checkpoint; starting afresh", cfg.out_dir)
-            if run_files(cfg.out_dir): self._clear_run()
+            if run_files(cfg.out_dir) and self.dist.is_main: self._clear_run()
+            barrier(self.dist)
         return self
 
     def _clear_run(self) -> None:
@@ -456,13 +568,15 @@ class MVQVAEAgent:
         "Seed and build every component from `cfg` (no file is touched)."
         seed_everything(cfg.seed)
         self.config = cfg
-        self.device = resolve_device(cfg.device)
+        self.dist, self.device = init_distributed(resolve_device(cfg.device))
         self.precision = resolve_amp(cfg.amp, self.device)
         self.data = build_datasets_from_config(cfg)
         if self.data.val is None: logger.warning("no validation clips (val_fraction=%s): validation is skipped", cfg.val_fraction)
         self.input_dim = self.data.spec.dim
-        self.model = MotionVQVAE.from_config(cfg, self.input_dim).to(self.device)
-        self._forward = torch.compile(self.model) if cfg.compile else self.model
+        model = MotionVQVAE.from_config(cfg, self.input_dim).to(self.device)
+        wrapped = wrap_ddp(model, self.device, self.dist)                 # the model itself in one process
+        self.model = wrapped.module if wrapped is not model else model    # the bare model: state_dict, eval, checkpoints
+        self._forward = torch.compile(wrapped) if cfg.compile else wrapped
         self.kinematics, self.dof_order = resolve_kinematic_model(cfg, self.data.spec)
         self._build_loss()
         self.optimizer = build_optimizer(self.model, cfg)
@@ -485,7 +599,7 @@ class MVQVAEAgent:
     def _build_loader(self) -> None:
         cfg = self.config
         self.loader = InfiniteLoader(self.data.train, cfg.batch_size, seed=cfg.seed, num_workers=cfg.num_workers,
-                                     pin_memory=self.device.type == 'cuda')
+                                     pin_memory=self.device.type == 'cuda', rank=self.dist.rank, world_size=self.dist.world_size)
 
     @classmethod
     def resume(cls, run_dir: str | Path, progress: bool | None = None, **overrides) -> MVQVAEAgent:
@@ -513,8 +627,15 @@ class MVQVAEAgent:
             'history': list(self.history), 'wall_time': float(self._wall), 'precision': self.precision})
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        "Save the state atomically to `path`, or (None) to out_dir/checkpoints/ckpt_{iter:07d}.pt + latest.pt, keeping the last `keep_last`."
+        "Save the state atomically to `path`, or (None) to out_dir/checkpoints/ckpt_{iter:07d}.pt + latest.pt, keeping the last `keep_last`. Several processes: rank 0 writes, all wait."
         if not self.is_setup: raise RuntimeError("save_checkpoint: the agent is not set up (call setup first)")
+        d = self.out_dir/'checkpoints'
+        target = Path(path) if path is not None else d/f"ckpt_{self.iteration:07d}.pt"
+        if self.dist.is_main: self._write_checkpoint(path)
+        barrier(self.dist)
+        return target
+
+    def _write_checkpoint(self, path: str | Path | None) -> Path:
         state = self.checkpoint_state()
         if path is not None: return atomic_torch_save(state, path)
         d = self.out_dir/'checkpoints'
@@ -598,7 +719,8 @@ class MVQVAEAgent:
         with precision_autocast(self.device, self.precision): x_hat, q = self._forward(x)
         comps = self.loss_fn(x_hat.float(), x, q.commit_loss)
         loss = comps['total']
-        value = float(loss.detach())
+        values = self._reduce_metrics(comps)        # several processes: the global batch's means (and shared stop signals)
+        value = values['total']
         if not math.isfinite(value): raise self._diverged(value, comps)
         lr = self.lr()
         self.optimizer.zero_grad(set_to_none=True)
@@ -611,12 +733,29 @@ class MVQVAEAgent:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
-        out = {('loss' if k == 'total' else k): float(v.detach()) for k, v in comps.items()}
+        out = {('loss' if k == 'total' else k): v for k, v in values.items()}
         return out | {'perplexity': float(q.perplexity), 'grad_norm': float(gn), 'lr': lr}
+
+    def _reduce_metrics(self, comps: dict[str, Tensor]) -> dict[str, float]:
+        "Loss components as floats, averaged over the ranks; also tells every rank when any rank got SIGINT/SIGTERM."
+        if not self.dist.enabled: return {k: float(v.detach()) for k, v in comps.items()}
+        sig = self._stop_signal
+        v = torch.stack([t.detach().float().reshape(()) for t in comps.values()] +
+                        [torch.tensor(float(sig == signal.SIGINT), device=self.device),
+                         torch.tensor(float(sig == signal.SIGTERM), device=self.device)])
+        dist.all_reduce(v)
+        *means, n_int, n_term = (v / self.dist.world_size).tolist()
+        if n_int or n_term: self._stop_agreed = signal.SIGTERM if n_term else signal.SIGINT   # the same on every rank
+        return dict(zip(comps, means))
+
+    def _pending_stop(self) -> int | None:
+        "The signal to stop for after this step: this process's, or with several processes the one all ranks agreed on."
+        return self._stop_agreed if self.dist.enabled else self._stop_signal
 
     def _record(self, rec: dict) -> dict:
         rec = _jsonable({'iter': self.iteration, **rec, 'time': round(self._wall, 3)})
         self.history.append(rec)
+        if not self.dist.is_main: return rec
         with open(self.out_dir/'metrics.jsonl', 'a', encoding='utf-8') as f: f.write(json.dumps(rec) + '\n')
         if self._wandb is not None:
             self._wandb.log({f"{rec['split']}/{k}": v for k, v in rec.items() if k not in ('iter', 'split')}, step=self.iteration)
@@ -636,13 +775,13 @@ class MVQVAEAgent:
         return self._record({'split': 'train', **{k: v / n for k, v in acc.items()}, 'lr': lr})
 
     def _progress_bar(self, start: int, end: int):
-        show = self.progress if self.progress is not None else sys.stderr.isatty()
+        show = (self.progress if self.progress is not None else sys.stderr.isatty()) and self.dist.is_main
         return tqdm(total=end, initial=start, disable=not show, desc='train', unit='it', dynamic_ncols=True)
 
     @contextlib.contextmanager
     def _signals(self):
         "While training, SIGINT/SIGTERM ask for a clean stop after the current step (a second SIGINT stops at once)."
-        self._stop_signal = None
+        self._stop_signal = self._stop_agreed = None
         if threading.current_thread() is not threading.main_thread(): yield; return
         def handler(signum, frame):
             if self._stop_signal is not None and signum == signal.SIGINT: raise KeyboardInterrupt
@@ -655,15 +794,16 @@ class MVQVAEAgent:
     def _stop_for_signal(self, saved: bool) -> None:
         "Save a checkpoint (unless this iteration's was just `saved`) and leave: KeyboardInterrupt for SIGINT, SystemExit for SIGTERM."
         p = find_checkpoint(self.out_dir) if saved else self.save_checkpoint()
-        name = signal.Signals(self._stop_signal).name
+        sig = self._pending_stop()
+        name = signal.Signals(sig).name
         msg = (f"training stopped by {name} at iteration {self.iteration}; checkpoint saved to {p}. Continue with "
                f"MVQVAEAgent.resume({str(self.out_dir)!r}) or resume: true.")
-        logger.warning(msg)
-        if self._stop_signal == signal.SIGINT: raise KeyboardInterrupt(msg)
+        if self.dist.is_main: logger.warning(msg)
+        if sig == signal.SIGINT: raise KeyboardInterrupt(msg)
         raise SystemExit(msg)
 
     def _start_wandb(self) -> None:
-        if not self.config.wandb or self._wandb is not None: return
+        if not self.config.wandb or self._wandb is not None or not self.dist.is_main: return
         try: import wandb
         except ImportError as e:
             raise ImportError("wandb: true in the config, but the wandb package is not installed: "
@@ -676,10 +816,12 @@ class MVQVAEAgent:
         if not self.is_setup: self.setup()
         cfg = self.config
         end = cfg.total_iter if iters is None else min(cfg.total_iter, self.iteration + int(iters))
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(cfg.yaml_text(), self.out_dir/'config.yaml')
-        atomic_write_text(''.join(json.dumps(r) + '\n' for r in self.history), self.out_dir/'metrics.jsonl')
+        if self.dist.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(cfg.yaml_text(), self.out_dir/'config.yaml')
+            atomic_write_text(''.join(json.dumps(r) + '\n' for r in self.history), self.out_dir/'metrics.jsonl')
         self._start_wandb()
+        barrier(self.dist)
         bar, saved = self._progress_bar(self.iteration, end), -1
         try:
             with self._signals():
@@ -693,11 +835,11 @@ class MVQVAEAgent:
                     it, last = self.iteration, self.iteration == cfg.total_iter
                     if it % cfg.log_every == 0 or last: self._log_train()
                     if last or (cfg.eval_every and it % cfg.eval_every == 0):
-                        val = self.validate()
+                        val = broadcast_object(self.validate() if self.dist.is_main else None, self.dist)   # rank 0 validates
                         if val: self._record({'split': 'val', **val})
                     if last or it == end or (cfg.save_every and it % cfg.save_every == 0):
                         self.save_checkpoint(); saved = it
-                    if self._stop_signal is not None: self._stop_for_signal(saved == it)
+                    if self._pending_stop() is not None: self._stop_for_signal(saved == it)
         finally:
             bar.close()
         if self.iteration >= cfg.total_iter: return self._finish()
@@ -715,14 +857,17 @@ class MVQVAEAgent:
     def _finish(self) -> dict:
         "End of training: training-set code usage, the tokenizer files and the summary."
         if not any(r['split'] == 'train_codes' and r['iter'] == self.iteration for r in self.history):
-            stats = self.train_code_stats()
+            stats = broadcast_object(self.train_code_stats() if self.dist.is_main else None, self.dist)
             if stats: self._record({'split': 'train_codes', **stats})
         metrics = self.final_metrics()
-        save_tokenizer_files(self.out_dir, self.model, self.data.normalizer, self.data.spec, self.config, {
-            'iterations': self.iteration, 'wall_time_s': round(self._wall, 3), 'fps': float(self.data.fps),
-            'input_dim': self.input_dim, 'train_clips': list(self.data.train_clips), 'val_clips': list(self.data.val_clips),
-            'device': str(self.device), 'precision': self.precision, 'torch': torch.__version__, 'metrics': metrics})
+        if self.dist.is_main:
+            save_tokenizer_files(self.out_dir, self.model, self.data.normalizer, self.data.spec, self.config, {
+                'iterations': self.iteration, 'wall_time_s': round(self._wall, 3), 'fps': float(self.data.fps),
+                'input_dim': self.input_dim, 'train_clips': list(self.data.train_clips), 'val_clips': list(self.data.val_clips),
+                'device': str(self.device), 'precision': self.precision, 'torch': torch.__version__,
+                'processes': self.dist.world_size, 'metrics': metrics})
         if self._wandb is not None: self._wandb.finish(); self._wandb = None
+        barrier(self.dist)
         return metrics
 
 # %% ../nbs/20_trainer.ipynb #6896bb25
