@@ -42,7 +42,7 @@ docs: venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser-deps: venv
 	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
-	$(PY) -c "import playwright.sync_api" 2>/dev/null || $(PY) -m pip install -q playwright
+	$(PY) -c "import playwright.sync_api, jupyterlab, ipywidgets, anywidget, plotly" 2>/dev/null || $(PY) -m pip install -q playwright jupyterlab ipywidgets anywidget plotly
 
 ## Performance benchmark (table + runs/bench.json): training step vs an eager-fp32 reference, inference, data loading.
 ## glibc's allocator variables are set here because they must be set before Python starts.

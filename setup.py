@@ -38,7 +38,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg['lib_path']: ['assets/*', 'configs/*.yaml']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'widgets': cfg.get('widgets_requirements', '').split()},
     python_requires='>=' + min_python,
     zip_safe=False,
     entry_points={'console_scripts': cfg.get('console_scripts', '').split(),
