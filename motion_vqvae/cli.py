@@ -16,7 +16,7 @@ from .config import ConfigError, load_config, parse_overrides
 # %% auto #0
 __all__ = ['UserError', 'resolve_dof_names', 'inspect_file', 'format_inspect', 'add_command', 'build_parser', 'cmd_inspect',
            'train_config', 'cmd_train', 'load_tokenizer', 'cmd_reconstruct', 'cmd_encode', 'cmd_decode',
-           'format_evaluation', 'cmd_evaluate', 'main', 'run_main']
+           'format_evaluation', 'cmd_evaluate', 'cmd_bench', 'main', 'run_main']
 
 # %% ../nbs/40_cli.ipynb #c0775a6f
 class UserError(ValueError):
@@ -201,6 +201,8 @@ def cmd_train(args) -> int:
     m = agent.fit()
     m['total_wall_time_s'] = round(time.perf_counter() - t0, 3)
     out = Path(cfg.out_dir)
+    from motion_vqvae.trainer import is_main_process
+    if not is_main_process(): return 0                  # under torchrun, rank 0 reports
     if args.json: print(json.dumps({'out_dir': str(out), **m}, indent=2, default=float))
     else: print('\n'.join(_summary_lines(out, m) + [f"total wall time {m['total_wall_time_s']:.1f} s"]))
     return 0
@@ -246,13 +248,27 @@ def _configure_reconstruct(p):
     _configure_tokenizer(p)
     _flag(p, 'motion_file', required=True, help='motion file to reconstruct (NPY, PKL, BVH)')
     p.add_argument('--out', required=True, metavar='FILE', help="output file, in the input's format")
-    p.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    p.add_argument('--overwrite', action='store_true', help='replace --out (and --plot) if they exist')
+    p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the first clip (or --plot-clip): '
+                   'trajectories, per-joint errors, root path, stick figures (.png, .pdf, .svg)')
+    _flag(p, 'plot_clip', default=None, help='clip to plot (default: the first)')
+
+def _check_plot_path(args):
+    "Refuse an existing `--plot` file before any work is done (unless --overwrite)."
+    if args.plot and Path(args.plot).exists() and not getattr(args, 'overwrite', False):
+        raise UserError(f"{args.plot}: exists; pass --overwrite to replace it")
 
 def cmd_reconstruct(args) -> int:
     "`motion-vqvae reconstruct`: every clip through the codebook, written in the input's format."
     tok = load_tokenizer(args)
+    _check_plot_path(args)
     with _to_user_errors(): out = tok.reconstruct_file(args.motion_file, args.out, overwrite=args.overwrite)
     print(f"reconstructed {args.motion_file} -> {out}")
+    if args.plot:
+        from motion_vqvae.plots import save_reconstruction_plot
+        with _to_user_errors():
+            img = save_reconstruction_plot(tok, _read_clips(tok, args.motion_file), args.plot, clip=args.plot_clip)
+        print(f"figure -> {img}")
     return 0
 
 add_command('reconstruct', "Reconstruct every clip of a motion file through the tokenizer; writes the input's format.",
@@ -318,6 +334,8 @@ def _configure_evaluate(p):
     p.add_argument('--clips', nargs='+', default=None, metavar='NAME', help='only these clips')
     _flag(p, 'keep_transitions', action='store_true', help='keep transition (bridge) frames of NPY trajectories')
     p.add_argument('--json', action='store_true', help='print the metrics as JSON')
+    p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the per-clip errors and code usage')
+    p.add_argument('--overwrite', action='store_true', help='replace --plot if it exists')
 
 def format_evaluation(ev: dict) -> str:
     "A table of `MotionTokenizer.evaluate`'s result: one row per clip, then the overall values."
@@ -339,12 +357,31 @@ def cmd_evaluate(args) -> int:
     "`motion-vqvae evaluate`: reconstruction metrics per clip and overall, and code statistics."
     tok = load_tokenizer(args)
     motions = _read_clips(tok, args.motion_file, args.clips, drop_transitions=not args.keep_transitions)
+    _check_plot_path(args)
     with _to_user_errors(): ev = tok.evaluate(motions)
     print(json.dumps(ev, indent=2) if args.json else format_evaluation(ev))
+    if args.plot:
+        from motion_vqvae.plots import save_evaluation_plot
+        with _to_user_errors(): img = save_evaluation_plot(tok, motions, args.plot, evaluation=ev)
+        print(f"figure -> {img}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 add_command('evaluate', 'Reconstruction metrics of a tokenizer on a motion file: MPJPE, DOF RMSE, root velocity error, code usage.',
             _configure_evaluate, cmd_evaluate)
+
+def _configure_bench(p):
+    p.add_argument('bench_args', nargs=argparse.REMAINDER, metavar='...',
+                   help='options of the benchmark: [--quick] [--json FILE] [--batch N] [--rounds N] [--no-ablations] '
+                        '(`motion-vqvae bench -- --help` lists them)')
+
+def cmd_bench(args) -> int:
+    "`motion-vqvae bench [--json FILE]`: the performance benchmark (see the bench chapter)."
+    from motion_vqvae.bench import bench_main
+    rest = args.bench_args[1:] if args.bench_args[:1] == ['--'] else args.bench_args
+    return bench_main(rest)
+
+add_command('bench', 'Benchmark: training step against an eager-fp32 reference, encode/decode, data pipeline, loading.',
+            _configure_bench, cmd_bench)
 
 # %% ../nbs/40_cli.ipynb #48fe728d
 def main(argv: list[str] | None = None) -> int:

@@ -24,9 +24,9 @@ from .rotations import (euler_to_quat, expmap_to_quat, from_wxyz, quat_conj, qua
 
 # %% auto #0
 __all__ = ['QUAT_UNIT_TOL', 'SMPL_JOINT_NAMES', 'SMPL_PARENTS', 'G1_29DOF_NAMES', 'G1_23DOF_NAMES', 'MotionFormatError',
-           'UnsafePickleError', 'Motion', 'read_npy', 'write_npy', 'safe_load_pickle', 'read_pkl', 'write_pkl',
-           'sample_motion_path', 'g1_model_path', 'read_sample', 'read_bvh', 'joint_positions', 'write_bvh',
-           'detect_format', 'load_motions']
+           'UnsafePickleError', 'MotionKeyError', 'Motion', 'read_npy', 'write_npy', 'safe_load_pickle', 'read_pkl',
+           'write_pkl', 'sample_motion_path', 'g1_model_path', 'read_sample', 'read_bvh', 'joint_positions',
+           'write_bvh', 'detect_format', 'load_motions']
 
 # %% ../nbs/02_io.ipynb #7e29538d
 _logger = logging.getLogger(__name__)
@@ -38,6 +38,11 @@ class MotionFormatError(ValueError):
 
 class UnsafePickleError(MotionFormatError):
     "A pickle asked for a global (class/function) outside the allow-list; nothing was executed."
+
+
+class MotionKeyError(MotionFormatError, KeyError):
+    "A motion asked for by key or index is not in the file (also a `KeyError`, as a dict lookup would raise)."
+    def __str__(self): return str(self.args[0]) if self.args else ''
 
 # %% ../nbs/02_io.ipynb #d9e00c39
 _PER_FRAME = ('root_pos', 'root_quat_wxyz', 'dof_pos', 'joint_quat_wxyz', 'transition', 'time')
@@ -448,11 +453,11 @@ def _select_keys(d: dict, keys, where: str) -> list:
     out = []
     for k in (keys if isinstance(keys, (list, tuple)) else [keys]):
         if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-            if not -len(names) <= k < len(names): raise KeyError(f"{where}: index {k} out of range for {len(names)} motions")
+            if not -len(names) <= k < len(names): raise MotionKeyError(f"{where}: index {k} out of range for {len(names)} motions")
             out.append(names[k])
         elif k in d: out.append(k)
         else:
-            raise KeyError(f"{where}: no motion {k!r}; available: " + ", ".join(map(repr, names[:10])) + (" ..." if len(names) > 10 else ""))
+            raise MotionKeyError(f"{where}: no motion {k!r}; available: " + ", ".join(map(repr, names[:10])) + (" ..." if len(names) > 10 else ""))
     return out
 
 
