@@ -6,10 +6,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
-import ctypes
-import ctypes.util
 import json
 import logging
 import math
@@ -31,38 +28,15 @@ from .data import build_datasets
 from .io import G1_29DOF_NAMES, sample_motion_path
 from .losses import MotionVQLoss
 from .model import MotionVQVAE, param_count
-from .trainer import resolve_amp
+from .trainer import build_adamw, gather_batch, precision_autocast, resolve_amp, tune_allocator
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'REFERENCE_ARCH', 'QUICK_ARCH', 'BENCH_KEYS', 'TARGETS', 'allocator_env', 'tune_allocator', 'ReferenceVQVAE',
-           'reference_loss', 'conv_shapes', 'conv_flops', 'fast_optimizer', 'make_train_step', 'random_batches',
-           'interleaved', 'conv_peak', 'tile_g1', 'measure_in_subprocess', 'bench_train', 'bench_infer',
-           'bench_pipeline', 'loss_curve_check', 'run_bench', 'format_table', 'bench_main']
-
-# %% ../nbs/25_bench.ipynb #30604a0c
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4        # mallopt parameter numbers from glibc's malloc.h
-_DEFAULT_MMAP_MAX = 65536
-
-def allocator_env() -> dict[str, str]:
-    "Environment variables that tune glibc's allocator for training (set them before the process starts)."
-    return {'MALLOC_MMAP_MAX_': '0', 'MALLOC_TRIM_THRESHOLD_': str(16 * 2**30)}
-
-def _libc():
-    if not sys.platform.startswith('linux'): return None
-    try: lib = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-    except OSError: return None
-    return lib if hasattr(lib, 'mallopt') else None
-
-def tune_allocator(enable: bool = True) -> bool:
-    "Keep big blocks on the heap (`enable=True`) or restore glibc's default limits; False where there is no glibc `mallopt`."
-    lib = _libc()
-    if lib is None: return False
-    mmap_max, trim = (0, 16 * 2**30) if enable else (_DEFAULT_MMAP_MAX, 128 * 1024 * 2)
-    ok = lib.mallopt(_M_MMAP_MAX, ctypes.c_int(mmap_max)) == 1
-    ok &= lib.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(min(trim, 2**31 - 1))) == 1
-    return bool(ok)
+__all__ = ['logger', 'REFERENCE_ARCH', 'QUICK_ARCH', 'BENCH_KEYS', 'TARGETS', 'ReferenceVQVAE', 'reference_loss', 'conv_shapes',
+           'conv_flops', 'make_train_step', 'random_batches', 'interleaved', 'conv_peak', 'tile_g1',
+           'measure_in_subprocess', 'bench_train', 'bench_infer', 'bench_pipeline', 'loss_curve_check', 'run_bench',
+           'format_table', 'bench_main']
 
 # %% ../nbs/25_bench.ipynb #6753a8be
 class _RefRes(nn.Module):
@@ -143,23 +117,13 @@ def conv_flops(shapes: Sequence[tuple[int, int, int, int]], batch: int, nb_code:
     return {'forward': f, 'backward': b, 'step': f + b}
 
 # %% ../nbs/25_bench.ipynb #b59f5a3b
-def fast_optimizer(params, lr: float = 2e-4, betas=(0.9, 0.99), weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    "AdamW, fused into one kernel where this PyTorch supports it (CPU and CUDA in torch >= 2.4), else the default."
-    params = [p for p in params if p.requires_grad]
-    try: return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=True)
-    except (RuntimeError, TypeError, ValueError): return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay)
-
-def _autocast(device: torch.device, precision: str):
-    if precision == 'off': return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16)
-
 def make_train_step(model: nn.Module, loss_fn: Callable, opt: torch.optim.Optimizer, precision: str = 'off',
                     device: torch.device | str = 'cpu') -> Callable[[Tensor], float]:
     "One step (forward, loss, backward, optimizer) of a `MotionVQVAE`-like model: `step(x) -> loss`."
     device = torch.device(device)
     scaler = torch.amp.GradScaler(device.type) if precision == 'fp16' else None
     def step(x: Tensor) -> float:
-        with _autocast(device, precision):
+        with precision_autocast(device, precision):
             out = model(x)
             y, commit = (out[0], out[1].commit_loss) if hasattr(out[1], 'commit_loss') else out
             loss = loss_fn(y.float(), x, commit)
@@ -176,15 +140,10 @@ def random_batches(data: Tensor, batch_size: int, seed: int = 0, device: torch.d
     "Endless batches `data[idx]` of random windows from the contiguous (N, T, C) tensor (pinned + non-blocking on CUDA)."
     device = torch.device(device)
     g = torch.Generator().manual_seed(seed)
-    pin = device.type == 'cuda'
-    buf = torch.empty((batch_size, *data.shape[1:]), dtype=data.dtype, pin_memory=pin) if pin else None
+    pin = device.type == 'cuda'            # a fresh pinned block per batch: the caching host allocator reuses it safely
     while True:
         idx = torch.randint(len(data), (batch_size,), generator=g)
-        if buf is None:
-            yield data[idx].to(device)
-        else:
-            torch.index_select(data, 0, idx, out=buf)
-            yield buf.to(device, non_blocking=True)
+        yield gather_batch(data, idx, pin).to(device, non_blocking=pin)
 
 # %% ../nbs/25_bench.ipynb #098f7fe5
 def interleaved(fns: dict[str, Callable[[], object]], rounds: int, warmup: int = 1) -> dict[str, list[float]]:
@@ -286,11 +245,11 @@ def bench_train(arch: dict, batch: int, T: int, rounds: int, ablations: bool = T
     ref = _ref(arch).to(device)
     fast = _ours(arch).to(device)
     fns = {'reference': variant(ref, torch.optim.AdamW(ref.parameters(), 2e-4), 'off', False, reference_loss),
-           'fast': variant(fast, fast_optimizer(fast.parameters()), precision, True, MotionVQLoss())}
+           'fast': variant(fast, build_adamw(fast.parameters()), precision, True, MotionVQLoss())}
     if ablations:
         def ours(layout, prec, malloc, fused=True):
             m = _ours(arch, layout).to(device)
-            opt = fast_optimizer(m.parameters()) if fused else torch.optim.AdamW(m.parameters(), 2e-4)
+            opt = build_adamw(m.parameters(), fused=fused)
             return variant(m, opt, prec, malloc, MotionVQLoss())
         fns['ours, all off (eager fp32 ncl)'] = ours('ncl', 'off', False, fused=False)
         fns[f'fast without {precision}'] = ours('auto', 'off', True)
@@ -314,9 +273,9 @@ def bench_infer(arch: dict, clips: int, T: int, rounds: int, device: torch.devic
     with torch.no_grad(): ours.train()(x[:, :64]); ours.eval()        # initialise the codebook from data
     codes, rcodes = ours.encode(x), ref.encode(x)
     def enc():
-        with torch.inference_mode(), _autocast(device, precision): return ours.encode(x)
+        with torch.inference_mode(), precision_autocast(device, precision): return ours.encode(x)
     def dec():
-        with torch.inference_mode(), _autocast(device, precision): return ours.decode(codes).float()
+        with torch.inference_mode(), precision_autocast(device, precision): return ours.decode(codes).float()
     fns = {'encode': enc, 'decode': dec, 'reference encode': lambda: ref.encode(x), 'reference decode': lambda: ref.decode(rcodes)}
     tune_allocator(True)
     times = interleaved(fns, rounds)
@@ -362,7 +321,7 @@ def loss_curve_check(arch: dict, steps: int = 30, batch: int = 64, T: int = 64, 
     curves = {}
     for name, layout, prec in [('fp32', 'ncl', 'off'), ('fast', 'auto', resolve_amp('auto', torch.device('cpu')))]:
         m = copy.deepcopy(m0); m.conv_layout = layout
-        step = make_train_step(m, MotionVQLoss(), fast_optimizer(m.parameters(), lr=lr), prec)
+        step = make_train_step(m, MotionVQLoss(), build_adamw(m.parameters(), lr=lr), prec)
         torch.manual_seed(seed + 1)                               # same dead-code re-seeding draws
         curves[name] = [step(data[i]) for i in idx]
     a, b = np.array(curves['fp32']), np.array(curves['fast'])

@@ -372,7 +372,7 @@ add_command('evaluate', 'Reconstruction metrics of a tokenizer on a motion file:
 def _configure_bench(p):
     p.add_argument('bench_args', nargs=argparse.REMAINDER, metavar='...',
                    help='options of the benchmark: [--quick] [--json FILE] [--batch N] [--rounds N] [--no-ablations] '
-                        '(`motion-vqvae bench -- --help` lists them)')
+                        '(`motion-vqvae bench --help` lists them)')
 
 def cmd_bench(args) -> int:
     "`motion-vqvae bench [--json FILE]`: the performance benchmark (see the bench chapter)."
@@ -386,6 +386,11 @@ add_command('bench', 'Benchmark: training step against an eager-fp32 reference, 
 # %% ../nbs/40_cli.ipynb #48fe728d
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `motion-vqvae` console script; returns the exit code."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ['bench']:                           # the benchmark parses its own options
+        from motion_vqvae.bench import bench_main
+        rest = argv[2:] if argv[1:2] == ['--'] else argv[1:]
+        return int(bench_main(rest) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, '_run', None) is None:

@@ -200,7 +200,7 @@ class AgentConfig:
     # data
     motion_file: str|None = config_field('data', None, "motion file or directory (NPY, PKL, BVH); null = the package's embedded G1 sample")
     motion_keys: list[str]|None = config_field('data', None, "names of the motions to use from a PKL motion library; null = all", min_len=1)
-    batch_size: int = config_field('data', 256, "windows per optimisation step", ge=1)
+    batch_size: int = config_field('data', 256, "global batch: all processes together under torchrun", ge=1)
     window_size: int = config_field('data', 64, "frames per training window (a multiple of stride_t**down_t)", ge=1)
     window_stride: int|None = config_field('data', None, "frames between consecutive window starts; null = window_size // 4", ge=1)
     val_fraction: float = config_field('data', 0.2, "fraction of clips held out for validation (split by clip, never inside a clip)", ge=0, lt=1)
@@ -208,6 +208,7 @@ class AgentConfig:
     split_seed: int = config_field('data', 0, "seed of the random train/validation clip split", ge=0)
     short_clips: str = config_field('data', 'pad', "clips shorter than a window: pad (repeat the last frame) or drop", choices=('pad', 'drop'))
     drop_transitions: bool = config_field('data', True, "drop transition/bridge frames and split clips there")
+    augment_mirror: bool = config_field('data', False, "add the left-right mirror image of every training clip (robot DOF features with exp-map tilt; left_/right_ DOF names)")
     num_workers: int = config_field('data', 0, "DataLoader worker processes (0 = load in the main process)", ge=0)
     # features
     num_joints: int|None = config_field('features', None, "number of DOF the data must have; null = take it from the data", ge=1)
@@ -261,7 +262,7 @@ class AgentConfig:
     save_every: int = config_field('run', 10000, "checkpoint every this many steps; 0 = only at the end", ge=0)
     log_every: int = config_field('run', 200, "log training losses every this many steps", ge=1)
     device: str = config_field('run', 'auto', "torch device; auto = cuda if available, else cpu", pattern=_DEVICE_RE, pattern_text=_DEVICE_TEXT)
-    amp: str = config_field('run', 'auto', "mixed precision; auto = bf16 on a GPU that has it, else off", choices=('auto', 'bf16', 'fp16', 'off'))
+    amp: str = config_field('run', 'auto', "mixed precision; auto = bf16 on a GPU or CPU with native bf16, fp16 + grad scaler on older GPUs, else off", choices=('auto', 'bf16', 'fp16', 'off'))
     compile: bool = config_field('run', False, "torch.compile the model")
     wandb: bool = config_field('run', False, "log to Weights & Biases")
     wandb_project: str = config_field('run', 'motion_vqvae', "Weights & Biases project")

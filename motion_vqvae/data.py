@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .features import FeatureSpec, extract_features, feature_kwargs_from_config
+from .features import FeatureSpec, _is_placeholder, extract_features, feature_kwargs_from_config, mirror_features
 from .io import G1_29DOF_NAMES, Motion, detect_format, load_motions, sample_motion_path
 
 logger = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                    val_fraction: float = 0.2, val_clips: Sequence[str] | None = None, split_seed: int = 0,
                    short_clips: str = 'pad', drop_transitions: bool = True,
                    motion_keys: Sequence[str] | None = None, dof_names: Sequence[str] | None = None,
-                   num_joints: int | None = None, **feature_kw) -> DataBundle:
+                   num_joints: int | None = None, augment_mirror: bool = False, **feature_kw) -> DataBundle:
     "Motion file -> normalised train/val `MotionWindows` split by clip (see the steps above)."
     path, motions = _load_clips(motion_file, motion_keys, dof_names)
     if drop_transitions: motions = [m.drop_transitions() for m in motions]
@@ -222,6 +222,7 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
         if spec is not None and s != spec: raise ValueError(f"{path}: clip {m.name!r} has feature layout {s!r}, expected {spec!r}")
         feats[m.name], spec = f, s
     train, val = split_clips(list(feats), val_fraction, split_seed, val_clips)
+    if augment_mirror: train = _add_mirrors(feats, train, spec, path)
     norm = Normalizer.fit([feats[n] for n in train])
     mk = lambda names: MotionWindows.from_features([feats[n] for n in names], names, window_size, window_stride, norm, short_clips)
     sets = {'training': mk(train), 'validation': mk(val) if val else None}
@@ -234,9 +235,21 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
     return DataBundle(sets['training'], sets['validation'], norm, spec, train, val, fps.pop(), motions, feats)
 
 # %% ../nbs/04_data.ipynb #0e4f7dbd
+def _add_mirrors(feats: dict, train: list[str], spec: FeatureSpec, path) -> list[str]:
+    "Add `<name>~mirror` features of every training clip to `feats`; returns the extended training list."
+    names = list(spec.meta.get('dof_names') or [])
+    if _is_placeholder(names) and len(names) == len(G1_29DOF_NAMES):
+        logger.info("%s: DOF names are placeholders; mirroring with the G1 29-DOF names", path)
+        names = list(G1_29DOF_NAMES)
+    try:
+        for n in train: feats[f'{n}~mirror'] = mirror_features(feats[n], spec, dof_names=names)
+    except ValueError as e: raise ValueError(f"{path}: augment_mirror: {e}") from None
+    return train + [f'{n}~mirror' for n in train]
+
 def build_datasets_from_config(cfg) -> DataBundle:
     "`build_datasets` with the data and feature fields of an `AgentConfig`."
     return build_datasets(cfg.motion_file, window_size=cfg.window_size, window_stride=cfg.window_stride,
                           val_fraction=cfg.val_fraction, val_clips=cfg.val_clips, split_seed=cfg.split_seed,
                           short_clips=cfg.short_clips, drop_transitions=cfg.drop_transitions,
-                          motion_keys=cfg.motion_keys, num_joints=cfg.num_joints, **feature_kwargs_from_config(cfg))
+                          motion_keys=cfg.motion_keys, num_joints=cfg.num_joints, augment_mirror=cfg.augment_mirror,
+                          **feature_kwargs_from_config(cfg))

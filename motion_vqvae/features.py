@@ -5,6 +5,7 @@
 # %% ../nbs/03_features.ipynb #6f150353
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -16,7 +17,8 @@ from .rotations import (angular_velocity, expmap_to_quat, heading_split, quat_mu
 
 # %% auto #0
 __all__ = ['FEATURE_KINDS', 'VELOCITY_KINDS', 'FeatureGroup', 'FeatureSpec', 'box_filter', 'apply_joint_map', 'invert_joint_map',
-           'start_pose', 'extract_features', 'feature_kwargs_from_config', 'features_to_motion']
+           'start_pose', 'extract_features', 'feature_kwargs_from_config', 'features_to_motion', 'dof_mirror',
+           'feature_mirror', 'mirror_features']
 
 # %% ../nbs/03_features.ipynb #7c51c96d
 FEATURE_KINDS = {
@@ -333,3 +335,62 @@ def features_to_motion(feats, spec: FeatureSpec, fps: float, start_pos: Sequence
                   offsets=None if meta.get('offsets') is None else np.asarray(meta['offsets'], np.float64))
     return Motion(name=name, fps=float(fps), root_pos=np.concatenate([xy, h[:, None]], 1),
                   root_quat_wxyz=root_quat, **kw)
+
+# %% ../nbs/03_features.ipynb #2cfd6860
+def _is_placeholder(names: Sequence[str]) -> bool:
+    return all(re.fullmatch(r'(dof_pos:)?dof_\d+|unmapped_\d+', str(n)) for n in names)
+
+def dof_mirror(dof_names: Sequence[str],            # hinge names; left/right partners differ by 'left_' <-> 'right_'
+               dof_axes: np.ndarray | None = None   # (N, 3) hinge axes in mirror-symmetric body frames; None = sign from the names
+               ) -> tuple[np.ndarray, np.ndarray]:
+    "`(perm, sign)` with `dof[..., perm] * sign` the left-right mirror image of hinge angles `dof`."
+    names = [str(n) for n in dof_names]
+    if _is_placeholder(names): raise ValueError(f"dof_mirror: DOF names {names[:3]}... are placeholders; mirroring needs the real joint names")
+    index = {n: i for i, n in enumerate(names)}
+    perm = np.arange(len(names))
+    for i, n in enumerate(names):
+        for a, b in (('left_', 'right_'), ('right_', 'left_')):
+            if a in n:
+                partner = n.replace(a, b, 1)
+                if partner not in index: raise ValueError(f"dof_mirror: DOF {n!r} has no partner {partner!r} among {names}")
+                perm[i] = index[partner]
+                break
+    if dof_axes is None:
+        sign = np.array([-1. if re.search(r'roll|yaw', n) else 1. for n in names])
+    else:
+        ax = np.asarray(dof_axes, np.float64)
+        if ax.shape != (len(names), 3): raise ValueError(f"dof_mirror: dof_axes shape {ax.shape}, expected ({len(names)}, 3)")
+        ax = ax / np.linalg.norm(ax, axis=1, keepdims=True)
+        d = np.einsum('ij,ij->i', ax[perm] * [-1., 1., -1.], ax)     # mirrored partner axis . own axis
+        bad = [names[i] for i in np.nonzero(np.abs(np.abs(d) - 1) > 1e-6)[0]]
+        if bad: raise ValueError(f"dof_mirror: the mirrored axes of {bad} are not parallel to their partners' axes; the model is not left-right symmetric")
+        sign = np.sign(d)
+    return perm, sign
+
+# %% ../nbs/03_features.ipynb #e1ac9f1b
+def feature_mirror(spec: FeatureSpec,
+                   dof_names: Sequence[str] | None = None,   # real DOF names when spec's are placeholders (NPY files)
+                   dof_axes: np.ndarray | None = None        # hinge axes (see `dof_mirror`); None = signs from the names
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    "`(perm, sign)` over all channels: `feats[..., perm] * sign` are the features of the left-right mirrored motion (robot, exp-map tilt)."
+    if 'dof_pos' not in spec: raise ValueError(f"feature_mirror: {spec!r} has no dof_pos; mirroring is implemented for robot (hinge) features")
+    tilt = spec.group('root_tilt')
+    if tilt.kind != 'rot_expmap': raise ValueError(f"feature_mirror: root tilt is {tilt.kind}; mirroring needs prefer_expmap=True")
+    perm, sign = np.arange(spec.dim), np.ones(spec.dim)
+    sign[spec.group('root_vel').start + 1] = -1                       # lateral velocity
+    sign[spec.slice('yaw_rate')] = -1
+    sign[[tilt.start, tilt.start + 2]] = -1                           # tilt rx, rz
+    names = list(dof_names) if dof_names is not None else list(spec.meta.get('dof_names') or [])
+    if len(names) != spec.group('dof_pos').dim:
+        raise ValueError(f"feature_mirror: {len(names)} DOF names for {spec.group('dof_pos').dim} dof_pos channels")
+    p, s = dof_mirror(names, dof_axes)
+    for g in ('dof_pos', 'dof_vel'):
+        if g in spec:
+            grp = spec.group(g); perm[grp.slice] = grp.start + p; sign[grp.slice] = s
+    return perm, sign
+
+def mirror_features(feats: np.ndarray, spec: FeatureSpec, **kw) -> np.ndarray:
+    "Features `(..., C)` of the left-right mirrored motion (see `feature_mirror`; `kw` go to it)."
+    perm, sign = feature_mirror(spec, **kw)
+    f = np.asarray(feats)
+    return (f[..., perm] * sign).astype(f.dtype)

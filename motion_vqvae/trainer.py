@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
 import inspect
 import json
@@ -48,8 +50,9 @@ from .rotations import expmap_to_quat, sixd_to_quat
 
 # %% auto #0
 __all__ = ['logger', 'CHECKPOINT_FORMAT', 'TrainingDiverged', 'RunExistsError', 'resolve_device', 'cpu_bf16_supported',
-           'resolve_amp', 'precision_autocast', 'WarmupMultiStep', 'build_optimizer', 'build_scheduler',
-           'EpochBatchSampler', 'InfiniteLoader', 'to_plain', 'rng_state', 'set_rng_state', 'seed_everything',
+           'resolve_amp', 'precision_autocast', 'allocator_env', 'tune_allocator', 'WarmupMultiStep', 'build_adamw',
+           'build_optimizer', 'build_scheduler', 'EpochBatchSampler', 'window_tensor', 'gather_batch',
+           'ordered_batches', 'InfiniteLoader', 'to_plain', 'rng_state', 'set_rng_state', 'seed_everything',
            'atomic_path', 'atomic_torch_save', 'atomic_write_text', 'resolve_kinematic_model', 'feature_fk_fn',
            'windows_mpjpe', 'code_stats', 'count_codes', 'evaluate', 'DistInfo', 'dist_env', 'is_main_process',
            'init_distributed', 'barrier', 'broadcast_object', 'wrap_ddp', 'load_checkpoint_file', 'find_checkpoint',
@@ -109,6 +112,43 @@ def precision_autocast(device: torch.device, precision: str):
     if precision == 'off': return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16)
 
+# %% ../nbs/20_trainer.ipynb #e8251d52
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4        # mallopt parameter numbers from glibc's malloc.h
+_DEFAULT_MMAP_MAX, _DEFAULT_TRIM_THRESHOLD = 65536, 128 * 1024
+_TUNED_BY_TRAINER = False
+
+def allocator_env() -> dict[str, str]:
+    "Environment variables that tune glibc's allocator for training (set them before the process starts)."
+    return {'MALLOC_MMAP_MAX_': '0', 'MALLOC_TRIM_THRESHOLD_': str(16 * 2**30)}
+
+def _libc():
+    "glibc, when this is Linux and the C library has `mallopt`; else None."
+    if not sys.platform.startswith('linux'): return None
+    try: lib = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return None
+    return lib if hasattr(lib, 'mallopt') else None
+
+def tune_allocator(enable: bool = True) -> bool:
+    "Keep big blocks on the heap and freed memory in the process (`enable=True`), or restore glibc's default limits; False where there is no glibc `mallopt` (never raises)."
+    try:
+        lib = _libc()
+        if lib is None: return False
+        mmap_max, trim = (0, 2**31 - 1) if enable else (_DEFAULT_MMAP_MAX, _DEFAULT_TRIM_THRESHOLD)
+        ok = lib.mallopt(_M_MMAP_MAX, ctypes.c_int(mmap_max)) == 1
+        return bool(ok & (lib.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(trim)) == 1))
+    except Exception as e:                       # foreign C libraries: a failed tuning is no reason to stop training
+        logger.debug("tune_allocator(%s) failed: %s", enable, e)
+        return False
+
+def _tune_allocator_once() -> bool:
+    "`tune_allocator()` the first time a trainer asks in this process (a later `tune_allocator(False)` by the user stands)."
+    global _TUNED_BY_TRAINER
+    if _TUNED_BY_TRAINER: return False
+    _TUNED_BY_TRAINER = True
+    done = tune_allocator(True)
+    if done: logger.debug("glibc allocator tuned for training (M_MMAP_MAX=0, high M_TRIM_THRESHOLD)")
+    return done
+
 # %% ../nbs/20_trainer.ipynb #10db7de0
 class WarmupMultiStep:
     "Learning-rate factor for 0-based step `i`: linear warm-up over `warm_up_iter` steps, times `gamma` per milestone <= i."
@@ -119,11 +159,21 @@ class WarmupMultiStep:
         return warm * self.gamma ** bisect_right(self.milestones, i)
     def __repr__(self): return f"WarmupMultiStep(warm_up_iter={self.warm_up_iter}, milestones={self.milestones}, gamma={self.gamma})"
 
-def build_optimizer(model: nn.Module, cfg: AgentConfig) -> torch.optim.Optimizer:
-    "AdamW over the model's trainable parameters with the config's lr, betas and weight decay."
+def build_adamw(params, lr: float = 2e-4, betas=(0.9, 0.99), weight_decay: float = 0.0,
+                fused: bool = True) -> torch.optim.Optimizer:
+    "AdamW over the trainable `params`; `fused=True`: one fused kernel per step where this PyTorch supports it for the parameters' device and dtype, else (construction raises) the plain implementation."
+    params = [p for p in params if p.requires_grad]
+    kw = dict(lr=float(lr), betas=tuple(float(b) for b in betas), weight_decay=float(weight_decay))
+    if fused:
+        try: return torch.optim.AdamW(params, fused=True, **kw)
+        except (RuntimeError, TypeError, ValueError) as e:
+            logger.debug("fused AdamW unavailable (%s): using the plain implementation", e)
+    return torch.optim.AdamW(params, **kw)
+
+def build_optimizer(model: nn.Module, cfg: AgentConfig, fused: bool = False) -> torch.optim.Optimizer:
+    "AdamW (`build_adamw`; fused where supported with `fused=True`) over the model's trainable parameters with the config's lr, betas and weight decay."
     if cfg.optimizer != 'adamw': raise ConfigError(f"optimizer: {cfg.optimizer!r}, expected adamw")
-    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
-                             betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+    return build_adamw(model.parameters(), cfg.lr, cfg.betas, cfg.weight_decay, fused=fused)
 
 def build_scheduler(optimizer: torch.optim.Optimizer, cfg: AgentConfig) -> torch.optim.lr_scheduler.LambdaLR:
     "`LambdaLR` with `WarmupMultiStep(cfg.warm_up_iter, cfg.lr_scheduler, cfg.gamma)`; call `step()` once per iteration."
@@ -166,21 +216,51 @@ class EpochBatchSampler(Sampler):
             yield p[first:first + lb] if self.world_size > 1 else p[b * bs:(b + 1) * bs]
 
 # %% ../nbs/20_trainer.ipynb #49f36483
+def window_tensor(dataset) -> Tensor | None:
+    "The contiguous tensor whose rows are `dataset`'s items: a Tensor itself, or `MotionWindows.data`; None for other datasets."
+    if isinstance(dataset, Tensor): return dataset
+    if isinstance(dataset, MotionWindows) and type(dataset).__getitem__ is MotionWindows.__getitem__: return dataset.data
+    return None
+
+def gather_batch(data: Tensor, idx, pin_memory: bool = False) -> Tensor:
+    "Rows `idx` (indices or a slice) of `data` as one batch in one gather; into pinned memory with `pin_memory` (CUDA only), for non-blocking copies."
+    if isinstance(idx, slice):
+        rows = data[idx]                                  # a view: no copy unless pinned memory is asked for
+        return torch.empty(rows.shape, dtype=rows.dtype, pin_memory=True).copy_(rows) if pin_memory else rows
+    idx = torch.as_tensor(idx, dtype=torch.long)
+    out = torch.empty((len(idx), *data.shape[1:]), dtype=data.dtype, pin_memory=pin_memory)
+    return torch.index_select(data, 0, idx, out=out)
+
+def ordered_batches(dataset: Dataset, batch_size: int, pin_memory: bool = False) -> Iterator[Tensor]:
+    "Every item of `dataset` in order, in batches of `batch_size` (slices of `window_tensor(dataset)` when it has one, else a DataLoader)."
+    data = window_tensor(dataset)
+    if data is None:
+        yield from DataLoader(dataset, batch_size=batch_size, shuffle=False, pin_memory=pin_memory)
+        return
+    for i in range(0, len(data), batch_size): yield gather_batch(data, slice(i, i + batch_size), pin_memory)
+
+# %% ../nbs/20_trainer.ipynb #2ee10319
 class InfiniteLoader:
     "Endless batches of `dataset` (this rank's slices of global batches of `batch_size`); `state_dict()` = (epoch, position) restores the exact data order."
     def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
                  num_workers: int = 0, pin_memory: bool = False, rank: int = 0, world_size: int = 1):
         self.sampler = EpochBatchSampler(len(dataset), batch_size, seed, shuffle, drop_last, rank, world_size)
-        self.loader = DataLoader(dataset, batch_sampler=self.sampler, num_workers=num_workers, pin_memory=pin_memory,
-                                 persistent_workers=num_workers > 0, generator=torch.Generator().manual_seed(seed))
+        self.data = window_tensor(dataset) if num_workers == 0 else None   # set: batches by one gather, no DataLoader
+        self.pin_memory = bool(pin_memory)
+        self.loader = None if self.data is not None else DataLoader(
+            dataset, batch_sampler=self.sampler, num_workers=num_workers, pin_memory=pin_memory,
+            persistent_workers=num_workers > 0, generator=torch.Generator().manual_seed(seed))
         self.epoch, self.position, self._it = 0, 0, None
 
     def __iter__(self): return self
 
+    def _batches(self) -> Iterator[Tensor]:
+        for idx in self.sampler: yield gather_batch(self.data, idx, self.pin_memory)
+
     def __next__(self):
         if self._it is None:
             self.sampler.epoch, self.sampler.start = self.epoch, self.position
-            self._it = iter(self.loader)
+            self._it = iter(self.loader) if self.loader is not None else self._batches()
         try: batch = next(self._it)
         except StopIteration:
             self.epoch, self.position, self._it = self.epoch + 1, 0, None
@@ -358,8 +438,8 @@ def evaluate(model: MotionVQVAE, loss_fn: MotionVQLoss, dataset: Dataset, batch_
     sums, n, counts, preds, gts = {}, 0, None, [], []
     nb = getattr(model, 'nb_code', 0)
     with _frozen_state(model, device):
-        for x in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-            x = x.to(device)
+        for x in ordered_batches(dataset, batch_size, pin_memory=device.type == 'cuda'):
+            x = x.to(device, non_blocking=True)
             with precision_autocast(device, precision): x_hat, q = model(x)
             x_hat = x_hat.float()
             comps = loss_fn(x_hat, x, q.commit_loss)
@@ -515,9 +595,10 @@ class MVQVAEAgent:
     "Train a motion VQ-VAE tokenizer: `setup(config)` or `setup_from_file(path)`, then `fit()`."
     def __init__(self, config: AgentConfig | dict | None = None,
                  progress: bool | None = None,   # progress bar: None = only when stderr is a terminal
-                 keep_last: int = 3):            # checkpoints ckpt_*.pt kept in out_dir/checkpoints
+                 keep_last: int = 3,             # checkpoints ckpt_*.pt kept in out_dir/checkpoints
+                 allocator_tuning: bool = True): # fit calls tune_allocator() once per process (Linux/glibc; else a no-op)
         self.config = _as_config(config)
-        self.progress, self.keep_last = progress, int(keep_last)
+        self.progress, self.keep_last, self.allocator_tuning = progress, int(keep_last), bool(allocator_tuning)
         self.data: DataBundle | None = None
         self.model: MotionVQVAE | None = None
         self.iteration, self.history = 0, []
@@ -659,7 +740,9 @@ class MVQVAEAgent:
         try: self.model.load_state_dict(ck['model'])
         except RuntimeError as e:
             raise ValueError(f"{path}: the checkpoint's model does not fit this config's architecture: {e}") from None
+        impl = [{k: g[k] for k in ('fused', 'foreach') if k in g} for g in self.optimizer.param_groups]
         self.optimizer.load_state_dict(ck['optimizer'])
+        for g, flags in zip(self.optimizer.param_groups, impl): g.update(flags)   # the AdamW this machine built
         self.scheduler.load_state_dict(ck['scheduler'])
         if ck['scaler']: self.scaler.load_state_dict(ck['scaler'])
         norm = Normalizer.from_state_dict(ck['normalizer'])
@@ -695,8 +778,9 @@ class MVQVAEAgent:
         nb, counts = self.model.nb_code, None
         if not nb: return {}
         with _frozen_state(self.model, self.device):
-            for x in DataLoader(self.data.train, batch_size=self.config.batch_size, shuffle=False):
-                with precision_autocast(self.device, self.precision): codes = self.model.encode(x.to(self.device))
+            for x in ordered_batches(self.data.train, self.config.batch_size, pin_memory=self.device.type == 'cuda'):
+                x = x.to(self.device, non_blocking=True)
+                with precision_autocast(self.device, self.precision): codes = self.model.encode(x)
                 c = count_codes(codes, nb)
                 counts = c if counts is None else counts + c
         return code_stats(counts)
@@ -814,6 +898,7 @@ class MVQVAEAgent:
     def fit(self, iters: int | None = None) -> dict:
         "Train up to `total_iter` (or `iters` more iterations); returns the final metrics. Ends with the tokenizer files."
         if not self.is_setup: self.setup()
+        if self.allocator_tuning: _tune_allocator_once()
         cfg = self.config
         end = cfg.total_iter if iters is None else min(cfg.total_iter, self.iteration + int(iters))
         if self.dist.is_main:
