@@ -231,18 +231,6 @@ def load_tokenizer(args):
         if ov: tok.config, tok._kin = tok.config.replace(**ov), None
     return tok
 
-def _read_clips(tok, path, clips: list[str] | None = None, drop_transitions: bool = False) -> list:
-    "Clips of `path` read for `tok`, optionally only those named in `clips` (error naming the unknown ones)."
-    with _to_user_errors():
-        motions = tok.read_for(path)
-    if drop_transitions: motions = [m.drop_transitions() for m in motions if m.n_stable > 0]
-    if clips:
-        known = [m.name for m in motions]
-        missing = [c for c in clips if c not in known]
-        if missing: raise UserError(f"{path}: no clip(s) {missing}; clips in the file: {', '.join(known[:20])}" + (' ...' if len(known) > 20 else ''))
-        motions = [m for m in motions if m.name in set(clips)]
-    return motions
-
 # %% ../nbs/40_cli.ipynb #ab5312bb
 def _configure_reconstruct(p):
     _configure_tokenizer(p)
@@ -267,7 +255,7 @@ def cmd_reconstruct(args) -> int:
     if args.plot:
         from motion_vqvae.plots import save_reconstruction_plot
         with _to_user_errors():
-            img = save_reconstruction_plot(tok, _read_clips(tok, args.motion_file), args.plot, clip=args.plot_clip)
+            img = save_reconstruction_plot(tok, tok.read_clips(args.motion_file), args.plot, clip=args.plot_clip)
         print(f"figure -> {img}")
     return 0
 
@@ -286,7 +274,7 @@ def cmd_encode(args) -> int:
     "`motion-vqvae encode`: codes of every clip, with names, fps, frame counts and start poses, to an .npz."
     from motion_vqvae.tokenizer import save_codes
     tok = load_tokenizer(args)
-    motions = _read_clips(tok, args.motion_file, args.clips)
+    with _to_user_errors(): motions = tok.read_clips(args.motion_file, args.clips)
     with _to_user_errors():
         codes = [tok.encode_clip(m) for m in motions]
         out = save_codes(args.out, codes, overwrite=args.overwrite, nb_code=tok.nb_code,
@@ -356,7 +344,7 @@ def format_evaluation(ev: dict) -> str:
 def cmd_evaluate(args) -> int:
     "`motion-vqvae evaluate`: reconstruction metrics per clip and overall, and code statistics."
     tok = load_tokenizer(args)
-    motions = _read_clips(tok, args.motion_file, args.clips, drop_transitions=not args.keep_transitions)
+    with _to_user_errors(): motions = tok.read_clips(args.motion_file, args.clips, drop_transitions=not args.keep_transitions)
     _check_plot_path(args)
     with _to_user_errors(): ev = tok.evaluate(motions)
     print(json.dumps(ev, indent=2) if args.json else format_evaluation(ev))

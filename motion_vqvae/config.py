@@ -52,10 +52,12 @@ def config_field(group:str, # section of the config: data, features, model, loss
         pattern_text:str|None=None, # how to describe `pattern` in errors and docs
         check:tuple|None=None, # (fn(value) -> error text or None, rule text for the docs)
         none_as=None, # value that a YAML null stands for (e.g. norm: null -> 'none')
+        bool_as:dict|None=None, # values that YAML bools stand for (e.g. {False: 'off'}: amp: off -> 'off')
        ) -> dataclasses.Field:
     "A dataclass field of `AgentConfig` carrying its documentation and constraints in `metadata`."
     md = dict(group=group, doc=doc, choices=choices, ge=ge, gt=gt, le=le, lt=lt, length=length, min_len=min_len,
-              pattern=pattern, pattern_text=pattern_text, check=check, none_as=none_as)
+              pattern=pattern, pattern_text=pattern_text, check=check, none_as=none_as,
+              bool_as=bool_as)
     if isinstance(default, list): return field(default_factory=functools.partial(list, default), metadata=md)
     return field(default=default, metadata=md)
 
@@ -107,13 +109,15 @@ def _show(v) -> str: return f"{v!r} ({type(v).__name__})"
 def coerce_value(key:str, # field name, for messages
                  value, # what YAML or the caller gave
                  tp, # the field's annotation, e.g. `float`, `list[int] | None`
-                 none_as=None): # what a null stands for, when the field is not optional
+                 none_as=None, # what a null stands for, when the field is not optional
+                 bool_as:dict|None=None): # what a bool stands for ({False: 'off', True: 'auto'}), when the field is not a bool
     "Return `value` converted to the annotation `tp`, or raise `ConfigError` naming key, value and expected type."
     item, is_list, optional = _split_type(tp)
     if value is None:
         if optional: return None
         if none_as is not None: return none_as
         raise ConfigError(f"{key}: null is not allowed, expected {type_name(tp)}")
+    if bool_as and isinstance(value, bool) and value in bool_as: return bool_as[value]
     if is_list:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key}: {_show(value)} is not a list, expected {type_name(tp)}")
@@ -262,7 +266,9 @@ class AgentConfig:
     save_every: int = config_field('run', 10000, "checkpoint every this many steps; 0 = only at the end", ge=0)
     log_every: int = config_field('run', 200, "log training losses every this many steps", ge=1)
     device: str = config_field('run', 'auto', "torch device; auto = cuda if available, else cpu", pattern=_DEVICE_RE, pattern_text=_DEVICE_TEXT)
-    amp: str = config_field('run', 'auto', "mixed precision; auto = bf16 on a GPU or CPU with native bf16, fp16 + grad scaler on older GPUs, else off", choices=('auto', 'bf16', 'fp16', 'off'))
+    amp: str = config_field('run', 'auto', "mixed precision; auto = bf16 on a GPU or CPU with native bf16, fp16 + grad scaler on older GPUs, else off; "
+                            "YAML false (unquoted off) = off, true (on) = auto", choices=('auto', 'bf16', 'fp16', 'off'),
+                            bool_as={False: 'off', True: 'auto'})
     compile: bool = config_field('run', False, "torch.compile the model")
     wandb: bool = config_field('run', False, "log to Weights & Biases")
     wandb_project: str = config_field('run', 'motion_vqvae', "Weights & Biases project")
@@ -323,7 +329,7 @@ def validate_values(values:dict # field name -> raw value, for every AgentConfig
     "Coerce and check `values`: returns (coerced values, list of problems, one line each)."
     out, problems, bad = {}, [], set()
     for k, (tp, is_list, md) in _specs().items():
-        try: out[k] = check_constraints(k, coerce_value(k, values[k], tp, md['none_as']), md, is_list)
+        try: out[k] = check_constraints(k, coerce_value(k, values[k], tp, md['none_as'], md['bool_as']), md, is_list)
         except ConfigError as e: problems += e.problems; bad.add(k); out[k] = values[k]
     return out, problems + _cross_checks(out, bad)
 

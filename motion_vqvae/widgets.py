@@ -42,17 +42,6 @@ def _bones(pos: np.ndarray, parents: np.ndarray) -> tuple[list, list, list]:
         for out, k in ((xs, 0), (ys, 1), (zs, 2)): out += [float(pos[p, k]), float(pos[b, k]), None]
     return xs, ys, zs
 
-def _read_clips(tokenizer, motion_file, clips: Sequence[str] | None) -> list[Motion]:
-    "Clips of `motion_file` read for `tokenizer`, transition frames dropped, optionally only `clips`."
-    ms = [m.drop_transitions() for m in tokenizer.read_for(motion_file) if m.n_stable >= tokenizer.min_frames]
-    if clips is not None:
-        known = [m.name for m in ms]
-        missing = [c for c in clips if c not in known]
-        if missing: raise ValueError(f"{motion_file}: no clip(s) {missing}; clips in the file: {', '.join(known[:20])}")
-        ms = [m for m in ms if m.name in set(clips)]
-    if not ms: raise ValueError(f"{motion_file}: no clips with at least {tokenizer.min_frames} captured frames")
-    return ms
-
 # %% ../nbs/31_widgets.ipynb #867f9dd9
 class TrajectoryWidget(widgets.VBox):
     "Ground truth vs reconstruction of motion clips: trajectories, errors per joint, root path, 3-D stick figures."
@@ -124,7 +113,7 @@ class TrajectoryWidget(widgets.VBox):
         "The widget for the clips of `motion_file` (transition frames dropped) and the tokenizer in `tokenizer_dir`."
         from motion_vqvae.tokenizer import MotionTokenizer
         tok = MotionTokenizer.load(tokenizer_dir, device=device)
-        return cls(_read_clips(tok, motion_file, clips), tokenizer=tok, **kwargs)
+        return cls(tok.read_clips(motion_file, clips, drop_transitions=True), tokenizer=tok, **kwargs)
 
 # %% ../nbs/31_widgets.ipynb #bac5efa9
 def _clip_data(self, name: str) -> dict:
@@ -269,7 +258,7 @@ class CodebookWidget(widgets.VBox):
         from motion_vqvae.tokenizer import MotionTokenizer
         tok = MotionTokenizer.load(tokenizer_dir, device=device)
         if history is None and (Path(tokenizer_dir)/'metrics.jsonl').is_file(): history = Path(tokenizer_dir)
-        return cls(tok, _read_clips(tok, motion_file, clips), history=history, **kwargs)
+        return cls(tok, tok.read_clips(motion_file, clips, drop_transitions=True), history=history, **kwargs)
 
 # %% ../nbs/31_widgets.ipynb #20e9dd28
 def _draw_bars(self):
