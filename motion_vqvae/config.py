@@ -193,7 +193,7 @@ def _increasing(xs:list) -> str|None:
     return None if all(a < b for a, b in zip(xs, xs[1:])) else "is not strictly increasing"
 
 _ACTS, _NORMS = ('relu', 'silu', 'gelu'), ('none', 'LN', 'GN', 'BN')
-_QUANTIZERS = ('orig', 'ema', 'reset', 'ema_reset', 'residual', 'fsq')
+_QUANTIZERS = ('orig', 'ema', 'reset', 'ema_reset', 'residual', 'fsq', 'residual_fsq')
 _DEVICE_RE, _DEVICE_TEXT = r'auto|cpu|mps|cuda(:\d+)?', "auto, cpu, mps, cuda or cuda:N"
 GROUPS = ('data', 'features', 'model', 'losses', 'optimizer', 'run')
 
@@ -223,19 +223,19 @@ class AgentConfig:
     velocity_smoothing: int = config_field('features', 0, "taps of the centred filter smoothing velocities; 0 or 1 = off", ge=0, check=(_odd_or_off, "0, 1 or odd"))
     kinematic_model: str|None = config_field('features', None, "MJCF file for forward kinematics; null = the embedded G1 model when the data has 29 DOF")
     # model
-    width: int = config_field('model', 512, "channels of the encoder/decoder convolutions", ge=1)
+    width: int = config_field('model', 512, "channels of the encoder/decoder convolutions (per body part with body_parts)", ge=1)
     depth: int = config_field('model', 3, "residual blocks per resolution level", ge=1)
     down_t: int = config_field('model', 2, "number of temporal downsampling steps", ge=0)
     stride_t: int = config_field('model', 2, "temporal stride of each downsampling step", ge=1)
     dilation_growth_rate: int = config_field('model', 3, "dilation multiplier between consecutive residual blocks", ge=1)
-    output_emb_width: int = config_field('model', 512, "channels of the encoder output / decoder input", ge=1)
+    output_emb_width: int = config_field('model', 512, "channels of the encoder output / decoder input (per body part with body_parts)", ge=1)
     code_dim: int = config_field('model', 512, "dimension of a code vector", ge=1)
     nb_code: int = config_field('model', 512, "codebook entries per quantizer layer", ge=1)
     activation: str = config_field('model', 'relu', "activation function", choices=_ACTS)
     norm: str = config_field('model', 'none', "normalisation in the residual blocks", choices=_NORMS, none_as='none')
     quantizer: str = config_field('model', 'ema_reset', "vector quantizer", choices=_QUANTIZERS)
     mu: float = config_field('model', 0.99, "EMA decay of codebook updates (ema, ema_reset)", ge=0, lt=1)
-    num_quantizers: int = config_field('model', 1, "quantizer layers of the residual quantizer", ge=1)
+    num_quantizers: int = config_field('model', 1, "quantizer layers of the residual quantizers (residual, residual_fsq)", ge=1)
     quantize_dropout_prob: float = config_field('model', 0.0, "probability of dropping the later residual layers in training", ge=0, le=1)
     shared_codebook: bool = config_field('model', False, "all residual layers share one codebook")
     fsq_levels: list[int] = config_field('model', [8, 8, 8], "FSQ levels per dimension (codebook size = their product)", ge=2, min_len=1)
@@ -243,6 +243,9 @@ class AgentConfig:
     dead_code_threshold: float = config_field('model', 1.0, "codes used fewer times than this (EMA count) are reset to encoder outputs", ge=0)
     cosine: bool = config_field('model', False, "match codes by cosine similarity (l2-normalised codes and inputs)")
     codebook_dim: int|None = config_field('model', None, "lower codebook dimension (project code_dim down and back); null = code_dim", ge=1)
+    body_parts: str = config_field('model', 'none', "one token stream per body part, all sharing the codebook: none = whole body (T2M-GPT); auto = each non-branching chain of the kinematic tree, plus the root features; dof = one part per DOF", choices=('none', 'auto', 'dof'), none_as='none')
+    part_tokens: int = config_field('model', 1, "tokens per body part (whole body with body_parts: none) and time step: the latent is split into part_tokens codes of code_dim channels", ge=1)
+    short_path: bool = config_field('model', False, "add a linear map of each downsample_factor-frame patch to the latent and back, beside the ResNet encoder and decoder")
     # losses
     recons_loss: str = config_field('losses', 'l1_smooth', "reconstruction loss", choices=('l1_smooth', 'l1', 'l2'))
     loss_vel: float = config_field('losses', 0.5, "weight of the velocity reconstruction loss", ge=0)
@@ -292,8 +295,8 @@ class AgentConfig:
 
     @property
     def codebook_size(self) -> int:
-        "Distinct codes per quantizer layer: `nb_code`, or the product of `fsq_levels` for FSQ."
-        return math.prod(self.fsq_levels) if self.quantizer == 'fsq' else self.nb_code
+        "Distinct codes per quantizer layer: `nb_code`, or the product of `fsq_levels` for FSQ and residual FSQ."
+        return math.prod(self.fsq_levels) if self.quantizer in ('fsq', 'residual_fsq') else self.nb_code
 
 # %% ../nbs/00_config.ipynb #11f40471
 @functools.cache
@@ -319,6 +322,9 @@ def _cross_checks(v:dict, bad:set) -> list[str]:
     if ok('sim_to_real_idx', 'num_joints') and v['sim_to_real_idx'] is not None and v['num_joints'] is not None:
         out += [f"sim_to_real_idx[{i}]: {x} is not a DOF index, the data has num_joints = {v['num_joints']}"
                 for i, x in enumerate(v['sim_to_real_idx']) if x >= v['num_joints']]
+    if ok('body_parts', 'norm') and v['body_parts'] != 'none' and v['norm'] == 'LN':
+        out.append(f"norm: LN normalises over all channels and would mix the body parts (body_parts: {v['body_parts']}); "
+                   "use GN, BN or none")
     if ok('codebook_dim', 'code_dim') and v['codebook_dim'] is not None and v['codebook_dim'] > v['code_dim']:
         out.append(f"codebook_dim: {v['codebook_dim']} is larger than code_dim = {v['code_dim']}; it is a lower dimension")
     return out

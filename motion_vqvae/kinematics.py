@@ -17,8 +17,8 @@ from .io import g1_model_path
 from .rotations import expmap_to_quat, quat_conj, quat_identity, quat_mul, quat_normalize, quat_rotate, tree_fk
 
 # %% auto #0
-__all__ = ['logger', 'MJCFError', 'HingeJoint', 'KinematicModel', 'forward_kinematics', 'to_root_frame', 'mpjpe', 'motion_mpjpe',
-           'dof_rmse', 'root_trajectory_error', 'root_velocity_error']
+__all__ = ['logger', 'MJCFError', 'HingeJoint', 'KinematicModel', 'forward_kinematics', 'kinematic_chains', 'to_root_frame',
+           'mpjpe', 'motion_mpjpe', 'dof_rmse', 'root_trajectory_error', 'root_velocity_error']
 
 # %% ../nbs/05_kinematics.ipynb #3220c6ca
 logger = logging.getLogger(__name__)
@@ -277,6 +277,24 @@ def forward_kinematics(model: KinematicModel, root_pos, root_quat_wxyz, dof_pos)
     gq, gp = tree_fk(t['parents'], t['offsets'], local, rp)
     pos, quat = gp[..., t['body_frame'], :], gq[..., t['body_frame'], :]
     return (pos.numpy(), quat.numpy()) if numpy_in else (pos, quat)
+
+# %% ../nbs/05_kinematics.ipynb #8fc91360
+def kinematic_chains(model: KinematicModel) -> list[list[int]]:
+    "Hinge indices (file order) of each non-branching chain of the body tree, ordered by their first hinge."
+    nb = model.num_bodies
+    hinges = [[] for _ in range(nb)]
+    for j, h in enumerate(model.joints): hinges[model.body_names.index(h.body)].append(j)
+    children = [[] for _ in range(nb)]
+    for b in range(1, nb): children[int(model.parents[b])].append(b)
+    carries = [False] * nb                              # the subtree of b has a hinge
+    for b in reversed(range(nb)): carries[b] = bool(hinges[b]) or any(carries[c] for c in children[b])
+    groups: dict[int, list[int]] = {}                   # first body of a chain -> its hinges
+    start = [0] * nb
+    for b in range(nb):                                 # parents come before children in MuJoCo order
+        p = int(model.parents[b])
+        start[b] = b if p < 0 or sum(carries[c] for c in children[p]) > 1 else start[p]
+        if hinges[b]: groups.setdefault(start[b], []).extend(hinges[b])
+    return sorted(groups.values(), key=lambda c: c[0])
 
 # %% ../nbs/05_kinematics.ipynb #2135e051
 def _norm(x):

@@ -5,8 +5,9 @@
 # %% ../nbs/11_model.ipynb #7f307340
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -16,8 +17,9 @@ from .quantizers import QUANTIZER_OPTIONS, QuantizerOutput, build_quantizer
 
 # %% auto #0
 __all__ = ['CONV_LAYOUTS', 'ACTIVATIONS', 'NORMS', 'resolve_conv_layout', 'to_cl2d', 'LayoutConv1d', 'Upsample1d',
-           'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm', 'make_norm', 'ResConv1DBlock', 'Resnet1D',
-           'Downsample1d', 'Encoder', 'Decoder', 'param_count', 'MotionVQVAE']
+           'LayoutConvTranspose1d', 'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm', 'make_norm',
+           'ResConv1DBlock', 'Resnet1D', 'Downsample1d', 'Encoder', 'Decoder', 'param_count', 'part_index',
+           'MotionVQVAE']
 
 # %% ../nbs/11_model.ipynb #fc305c8e
 CONV_LAYOUTS = ('auto', 'ncl', 'cl2d')
@@ -49,6 +51,14 @@ class Upsample1d(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.interpolate(x, scale_factor=(1, self.scale) if x.ndim == 4 else self.scale, mode='nearest')
 
+# %% ../nbs/11_model.ipynb #eb8c555f
+class LayoutConvTranspose1d(nn.ConvTranspose1d):
+    "`nn.ConvTranspose1d` (same parameters) that also takes (B, C, 1, T) input, as a `conv_transpose2d` over that view."
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4: return super().forward(x)
+        return F.conv_transpose2d(x, self.weight.unsqueeze(2), self.bias, (1, self.stride[0]), (0, self.padding[0]),
+                                  (0, self.output_padding[0]), self.groups, (1, self.dilation[0]))
+
 # %% ../nbs/11_model.ipynb #d223bf73
 ACTIVATIONS = {'relu': nn.ReLU, 'silu': nn.SiLU, 'gelu': nn.GELU}
 NORMS = ('none', 'LN', 'GN', 'BN')
@@ -68,24 +78,31 @@ class ChannelBatchNorm(nn.BatchNorm1d):
     def _check_input_dim(self, x: Tensor) -> None:
         if x.dim() not in (2, 3, 4): raise ValueError(f"ChannelBatchNorm: expected 2-D, 3-D or 4-D input, got {x.dim()}-D")
 
-def make_norm(name: str | None, channels: int) -> nn.Module:
-    "Norm layer for (B, C, T) (or (B, C, 1, T)): None/'none', 'LN' (over channels), 'GN' (32 groups, fewer if C is not divisible), 'BN'."
+def make_norm(name: str | None, channels: int, groups: int = 1) -> nn.Module:
+    "Norm layer for (B, C, T) (or (B, C, 1, T)): None/'none', 'LN' (over channels), 'GN' (32 groups, fewer if C is not divisible), 'BN'; with `groups` > 1 (body parts) no statistic mixes two groups."
     key = 'NONE' if name is None else str(name).upper()
     if key == 'NONE': return nn.Identity()
-    if key == 'LN': return ChannelLayerNorm(channels)
-    if key == 'GN': return nn.GroupNorm(math.gcd(32, channels), channels, eps=1e-6)
+    if key == 'LN':
+        if groups > 1: raise ValueError(f"norm 'LN' normalises over all channels and would mix the {groups} body parts; "
+                                        "use 'GN', 'BN' or 'none' with body parts")
+        return ChannelLayerNorm(channels)
+    if key == 'GN':
+        if groups == 1: return nn.GroupNorm(math.gcd(32, channels), channels, eps=1e-6)
+        per = channels // groups            # each norm group lies inside one body part
+        k = max(d for d in range(1, max(32 // groups, 1) + 1) if per % d == 0)   # most groups per part, <= 32 in all
+        return nn.GroupNorm(groups * k, channels, eps=1e-6)
     if key == 'BN': return ChannelBatchNorm(channels, eps=1e-6)
     raise ValueError(f"norm {name!r} unknown; valid names: {list(NORMS)} (or None)")
 
 # %% ../nbs/11_model.ipynb #41b45394
 class ResConv1DBlock(nn.Module):
     "Pre-activation residual block: norm, act, dilated conv k3, norm, act, conv k1, plus the input."
-    def __init__(self, channels: int, dilation: int = 1, activation: str = 'relu', norm: str | None = None):
+    def __init__(self, channels: int, dilation: int = 1, activation: str = 'relu', norm: str | None = None, groups: int = 1):
         super().__init__()
-        self.norm1, self.act1 = make_norm(norm, channels), make_activation(activation)
-        self.conv1 = LayoutConv1d(channels, channels, 3, padding=dilation, dilation=dilation)
-        self.norm2, self.act2 = make_norm(norm, channels), make_activation(activation)
-        self.conv2 = LayoutConv1d(channels, channels, 1)
+        self.norm1, self.act1 = make_norm(norm, channels, groups), make_activation(activation)
+        self.conv1 = LayoutConv1d(channels, channels, 3, padding=dilation, dilation=dilation, groups=groups)
+        self.norm2, self.act2 = make_norm(norm, channels, groups), make_activation(activation)
+        self.conv2 = LayoutConv1d(channels, channels, 1, groups=groups)
     def forward(self, x: Tensor) -> Tensor:
         h = self.conv1(self.act1(self.norm1(x)))
         return x + self.conv2(self.act2(self.norm2(h)))
@@ -93,48 +110,50 @@ class ResConv1DBlock(nn.Module):
 class Resnet1D(nn.Sequential):
     "`depth` residual blocks with dilations growth_rate**0, **1, ... (reversed in the decoder)."
     def __init__(self, channels: int, depth: int, dilation_growth_rate: int = 3, reverse_dilation: bool = False,
-                 activation: str = 'relu', norm: str | None = None):
+                 activation: str = 'relu', norm: str | None = None, groups: int = 1):
         dil = [dilation_growth_rate ** i for i in range(depth)]
         if reverse_dilation: dil = dil[::-1]
-        super().__init__(*[ResConv1DBlock(channels, d, activation, norm) for d in dil])
+        super().__init__(*[ResConv1DBlock(channels, d, activation, norm, groups) for d in dil])
 
 # %% ../nbs/11_model.ipynb #dc7eb75e
 class Downsample1d(nn.Module):
     "Strided conv (kernel 2s, stride s) whose output has exactly T / s steps for T divisible by s."
-    def __init__(self, channels: int, stride: int):
+    def __init__(self, channels: int, stride: int, groups: int = 1):
         super().__init__()
         self.pad = (stride // 2, stride - stride // 2)
-        self.conv = LayoutConv1d(channels, channels, 2 * stride, stride=stride)
+        self.conv = LayoutConv1d(channels, channels, 2 * stride, stride=stride, groups=groups)
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim == 4 and self.pad[0] == self.pad[1]:   # even stride: the conv pads itself, keeping channels-last
             c = self.conv
-            return F.conv2d(x, c.weight.unsqueeze(2), c.bias, (1, c.stride[0]), (0, self.pad[0]))
+            return F.conv2d(x, c.weight.unsqueeze(2), c.bias, (1, c.stride[0]), (0, self.pad[0]), 1, c.groups)
         return self.conv(F.pad(x, self.pad))
 
 class Encoder(nn.Sequential):
-    "(B, input_dim, T) -> (B, output_emb_width, T / stride_t**down_t)."
+    "(B, input_dim, T) -> (B, output_emb_width, T / stride_t**down_t); `groups` independent encoders side by side."
     def __init__(self, input_dim: int = 263, output_emb_width: int = 512, down_t: int = 2, stride_t: int = 2,
                  width: int = 512, depth: int = 3, dilation_growth_rate: int = 3,
-                 activation: str = 'relu', norm: str | None = None):
-        layers = [LayoutConv1d(input_dim, width, 3, padding=1), make_activation(activation)]
+                 activation: str = 'relu', norm: str | None = None, groups: int = 1):
+        g = groups
+        layers = [LayoutConv1d(input_dim, width, 3, padding=1, groups=g), make_activation(activation)]
         for _ in range(down_t):
-            layers.append(nn.Sequential(Downsample1d(width, stride_t),
-                                        Resnet1D(width, depth, dilation_growth_rate, False, activation, norm)))
-        layers.append(LayoutConv1d(width, output_emb_width, 3, padding=1))
+            layers.append(nn.Sequential(Downsample1d(width, stride_t, g),
+                                        Resnet1D(width, depth, dilation_growth_rate, False, activation, norm, g)))
+        layers.append(LayoutConv1d(width, output_emb_width, 3, padding=1, groups=g))
         super().__init__(*layers)
 
 class Decoder(nn.Sequential):
     "(B, output_emb_width, T') -> (B, input_dim, T' * stride_t**down_t); mirrors `Encoder`."
     def __init__(self, input_dim: int = 263, output_emb_width: int = 512, down_t: int = 2, stride_t: int = 2,
                  width: int = 512, depth: int = 3, dilation_growth_rate: int = 3,
-                 activation: str = 'relu', norm: str | None = None):
-        layers = [LayoutConv1d(output_emb_width, width, 3, padding=1), make_activation(activation)]
+                 activation: str = 'relu', norm: str | None = None, groups: int = 1):
+        g = groups
+        layers = [LayoutConv1d(output_emb_width, width, 3, padding=1, groups=g), make_activation(activation)]
         for _ in range(down_t):
-            layers.append(nn.Sequential(Resnet1D(width, depth, dilation_growth_rate, True, activation, norm),
+            layers.append(nn.Sequential(Resnet1D(width, depth, dilation_growth_rate, True, activation, norm, g),
                                         Upsample1d(stride_t),
-                                        LayoutConv1d(width, width, 3, padding=1)))
-        layers += [LayoutConv1d(width, width, 3, padding=1), make_activation(activation),
-                   LayoutConv1d(width, input_dim, 3, padding=1)]
+                                        LayoutConv1d(width, width, 3, padding=1, groups=g)))
+        layers += [LayoutConv1d(width, width, 3, padding=1, groups=g), make_activation(activation),
+                   LayoutConv1d(width, input_dim, 3, padding=1, groups=g)]
         super().__init__(*layers)
 
 # %% ../nbs/11_model.ipynb #d385dbf2
@@ -143,42 +162,86 @@ def param_count(module: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 # %% ../nbs/11_model.ipynb #02a0ae01
+def part_index(parts: Sequence[Sequence[int]], input_dim: int) -> tuple[Tensor, Tensor]:
+    "`(gather (P*Cm,), scatter (C,))`: feature channel of each padded part slot (`input_dim` = a zero pad) and slot of each channel."
+    parts = [[int(c) for c in p] for p in parts]
+    flat = [c for p in parts for c in p]
+    if not parts or min(len(p) for p in parts) == 0: raise ValueError(f"parts: {parts}, expected non-empty lists of feature channels")
+    if sorted(flat) != list(range(input_dim)):
+        missing, extra = sorted(set(range(input_dim)) - set(flat)), sorted({c for c in flat if flat.count(c) > 1 or not 0 <= c < input_dim})
+        raise ValueError(f"parts must cover every feature channel 0..{input_dim - 1} exactly once; missing {missing}, "
+                         f"repeated or out of range {extra}")
+    cm = max(len(p) for p in parts)
+    gather = torch.full((len(parts) * cm,), input_dim, dtype=torch.long)
+    scatter = torch.empty(input_dim, dtype=torch.long)
+    for i, p in enumerate(parts):
+        gather[i * cm:i * cm + len(p)] = torch.tensor(p)
+        scatter[torch.tensor(p)] = torch.arange(i * cm, i * cm + len(p))
+    return gather, scatter
+
+# %% ../nbs/11_model.ipynb #e4b84fce
 class MotionVQVAE(nn.Module):
-    "T2M-GPT-style motion VQ-VAE on (B, T, C) feature windows."
+    "T2M-GPT-style motion VQ-VAE on (B, T, C) feature windows; optionally one token stream per body part and a linear short path."
     def __init__(self,
                  input_dim: int,                   # feature channels C
                  nb_code: int = 512,               # vocabulary size
-                 code_dim: int = 512,              # quantizer channels
-                 output_emb_width: int = 512,      # encoder output channels
+                 code_dim: int = 512,              # quantizer channels (of one token)
+                 output_emb_width: int = 512,      # encoder output channels (per part)
                  down_t: int = 2,                  # number of down-sampling blocks
                  stride_t: int = 2,                # temporal stride of each block
-                 width: int = 512,                 # conv channels
+                 width: int = 512,                 # conv channels (per part)
                  depth: int = 3,                   # residual blocks per Resnet1D
                  dilation_growth_rate: int = 3,
                  activation: str = 'relu',
                  norm: str | None = None,
                  quantizer: str | None = 'ema_reset',  # build_quantizer name; None/'none' = continuous autoencoder
                  conv_layout: str = 'auto',        # 'auto' | 'ncl' | 'cl2d' (see above); not part of the state_dict
+                 parts: Sequence[Sequence[int]] | None = None,  # feature channels of each body part; None = one part
+                 part_tokens: int = 1,             # tokens per part and time step (product quantization)
+                 short_path: bool = False,         # add a linear patch path around encoder and decoder
                  **quantizer_opts):                # passed to build_quantizer
         super().__init__()
         for k, v in dict(input_dim=input_dim, down_t=down_t, stride_t=stride_t, width=width, depth=depth,
-                         code_dim=code_dim, output_emb_width=output_emb_width).items():
+                         code_dim=code_dim, output_emb_width=output_emb_width, part_tokens=part_tokens).items():
             if int(v) < (0 if k in ('down_t', 'depth') else 1): raise ValueError(f"MotionVQVAE: {k}={v} out of range")
         self.input_dim, self.down_t, self.stride_t = int(input_dim), int(down_t), int(stride_t)
         self.downsample_factor = self.stride_t ** self.down_t
-        arch = dict(down_t=down_t, stride_t=stride_t, width=width, depth=depth,
-                    dilation_growth_rate=dilation_growth_rate, activation=activation, norm=norm)
-        self.encoder = Encoder(input_dim, output_emb_width, **arch)
-        self.decoder = Decoder(input_dim, output_emb_width, **arch)
-        same = code_dim == output_emb_width
-        self.pre_quant = nn.Identity() if same else LayoutConv1d(output_emb_width, code_dim, 1)
-        self.post_quant = nn.Identity() if same else LayoutConv1d(code_dim, output_emb_width, 1)
+        self.parts = None if parts is None else [[int(c) for c in p] for p in parts]
+        P = 1 if parts is None else len(self.parts)
+        if parts is not None:
+            gather, scatter = part_index(self.parts, self.input_dim)
+            self.register_buffer('part_gather', gather); self.register_buffer('part_scatter', scatter)
+        n_in = self.input_dim if parts is None else len(self.part_gather)
+        self.n_parts, self.part_tokens = P, int(part_tokens)
+        self.tokens_per_step = P * self.part_tokens
+        self.code_dim, self.short_path = int(code_dim), bool(short_path)
+        arch = dict(down_t=down_t, stride_t=stride_t, width=P * width, depth=depth,
+                    dilation_growth_rate=dilation_growth_rate, activation=activation, norm=norm, groups=P)
+        E, Z = P * output_emb_width, self.tokens_per_step * self.code_dim
+        self.encoder = Encoder(n_in, E, **arch)
+        self.decoder = Decoder(n_in, E, **arch)
+        self.pre_quant = nn.Identity() if E == Z else LayoutConv1d(E, Z, 1, groups=P)
+        self.post_quant = nn.Identity() if E == Z else LayoutConv1d(Z, E, 1, groups=P)
+        if self.short_path:
+            f = self.downsample_factor
+            self.patch_in = LayoutConv1d(n_in, E, f, stride=f, groups=P)
+            self.patch_out = LayoutConvTranspose1d(E, n_in, f, stride=f, groups=P)
         self.quantizer = build_quantizer(quantizer, nb_code, code_dim, **quantizer_opts)
         resolve_conv_layout(conv_layout, 'cpu')          # validates the name
         self.conv_layout = conv_layout
 
     @property
     def nb_code(self) -> int: return self.quantizer.nb_code
+
+    @property
+    def num_quantizers(self) -> int | None:
+        "Residual layers Q of the quantizer (None for a single-layer quantizer)."
+        return getattr(self.quantizer, 'num_quantizers', None)
+
+    @property
+    def code_shape(self) -> tuple[int, ...]:
+        "Shape of the codes of one time step: () ; (K,) with K = tokens_per_step > 1 ; (Q,) residual ; (K, Q) both."
+        return tuple(d for d in (self.tokens_per_step if self.tokens_per_step > 1 else None, self.num_quantizers) if d)
 
     def _check(self, x: Tensor) -> None:
         if x.ndim != 3 or x.shape[-1] != self.input_dim:
@@ -191,40 +254,76 @@ class MotionVQVAE(nn.Module):
         "The conv layout used for input `x`: `conv_layout` resolved on `x`'s device."
         return resolve_conv_layout(self.conv_layout, x.device)
 
+    def _encode_conv(self, h: Tensor) -> Tensor:
+        z = self.encoder(h)
+        return self.pre_quant(z + self.patch_in(h) if self.short_path else z)
+
+    def _decode_conv(self, z: Tensor) -> Tensor:
+        e = self.post_quant(z)
+        y = self.decoder(e)
+        return y + self.patch_out(e) if self.short_path else y
+
     def encode_latent(self, x: Tensor) -> Tensor:
-        "Continuous encoder output before quantization, (B, code_dim, T / factor)."
+        "Continuous encoder output before quantization, (B, tokens_per_step * code_dim, T / factor)."
         self._check(x)
+        if self.parts is not None: x = F.pad(x, (0, 1))[..., self.part_gather]   # (B, T, P*Cm) part slots
         h = x.transpose(1, 2)
-        if self.layout(x) == 'ncl': return self.pre_quant(self.encoder(h))
-        return self.pre_quant(self.encoder(to_cl2d(h))).squeeze(2)
+        if self.layout(x) == 'ncl': return self._encode_conv(h)
+        return self._encode_conv(to_cl2d(h)).squeeze(2)
 
     def decode_latent(self, z: Tensor) -> Tensor:
-        "Features (B, T, C) from a (quantized) latent (B, code_dim, T')."
-        if self.layout(z) == 'ncl': return self.decoder(self.post_quant(z)).transpose(1, 2)
-        return self.decoder(self.post_quant(to_cl2d(z))).squeeze(2).transpose(1, 2)
+        "Features (B, T, C) from a (quantized) latent (B, tokens_per_step * code_dim, T')."
+        if self.layout(z) == 'ncl': y = self._decode_conv(z).transpose(1, 2)
+        else: y = self._decode_conv(to_cl2d(z)).squeeze(2).transpose(1, 2)
+        return y if self.parts is None else y[..., self.part_scatter]
+
+    def _split(self, z: Tensor) -> Tensor:
+        "(B, K*D, T') -> (B*K, D, T'): each token its own quantizer input."
+        B, _, T = z.shape
+        return z.reshape(B * self.tokens_per_step, self.code_dim, T)
+
+    def _merge(self, q: Tensor, B: int) -> Tensor:
+        return q.reshape(B, self.tokens_per_step * self.code_dim, q.shape[-1])
+
+    def _codes_out(self, c: Tensor | None, B: int) -> Tensor | None:
+        "(B*K, T'[, Q]) -> (B, T'[, K][, Q])."
+        if c is None or self.tokens_per_step == 1: return c
+        return c.reshape(B, self.tokens_per_step, *c.shape[1:]).movedim(1, 2)
+
+    def _codes_in(self, codes: Tensor) -> Tensor:
+        "(B, T'[, K][, Q]) -> (B*K, T'[, Q]), checking the shape."
+        shape, Q = self.code_shape, self.num_quantizers
+        ok = codes.ndim == 2 + len(shape) and (tuple(codes.shape[2:]) == shape if not Q else
+                                               tuple(codes.shape[2:-1]) == shape[:-1] and 1 <= codes.shape[-1] <= Q)
+        if not ok: raise ValueError(f"MotionVQVAE.decode: codes shape {tuple(codes.shape)}, expected (B, T', *{shape})"
+                                    + (f" (the first 1..{Q} residual layers)" if Q else ""))
+        if self.tokens_per_step == 1: return codes
+        return codes.movedim(2, 1).reshape(-1, *codes.shape[1:2], *codes.shape[3:])
 
     def forward(self, x: Tensor) -> tuple[Tensor, QuantizerOutput]:
-        "Reconstruction (B, T, C) of `x` (B, T, C), and the quantizer's output."
-        q = self.quantizer(self.encode_latent(x))
+        "Reconstruction (B, T, C) of `x` (B, T, C), and the quantizer's output (codes as `encode` gives them)."
+        B = x.shape[0]
+        q = self.quantizer(self._split(self.encode_latent(x)))
+        q = dataclasses.replace(q, quantized=self._merge(q.quantized, B), codes=self._codes_out(q.codes, B))
         return self.decode_latent(q.quantized), q
 
     @torch.no_grad()
     def encode(self, x: Tensor) -> Tensor:
-        "Codes (B, T / factor) (residual VQ: (B, T / factor, Q)) of `x` (B, T, C)."
-        return self.quantizer.encode(self.encode_latent(x))
+        "Codes (B, T / factor, *code_shape) of `x` (B, T, C): (B, T') for one token per step, (B, T', K) for K tokens, (..., Q) residual."
+        return self._codes_out(self.quantizer.encode(self._split(self.encode_latent(x))), x.shape[0])
 
     def decode(self, codes: Tensor) -> Tensor:
-        "Features (B, T, C) from codes."
-        return self.decode_latent(self.quantizer.decode(codes))
+        "Features (B, T, C) from codes (B, T', *code_shape)."
+        return self.decode_latent(self._merge(self.quantizer.decode(self._codes_in(codes)), codes.shape[0]))
 
     @classmethod
-    def from_config(cls, cfg: Any, input_dim: int) -> 'MotionVQVAE':
-        "Build from any object with AgentConfig's field names (missing or None fields keep the defaults)."
+    def from_config(cls, cfg: Any, input_dim: int, parts: Sequence[Sequence[int]] | None = None) -> 'MotionVQVAE':
+        "Build from any object with AgentConfig's field names (missing or None fields keep the defaults); `parts` = resolved body parts."
         def get(name, default=None):
             v = getattr(cfg, name, None)
             return default if v is None else v
         arch = {k: get(k) for k in ('nb_code', 'code_dim', 'output_emb_width', 'down_t', 'stride_t', 'width', 'depth',
-                                    'dilation_growth_rate', 'activation')}
+                                    'dilation_growth_rate', 'activation', 'part_tokens', 'short_path')}
         arch = {k: v for k, v in arch.items() if v is not None}
         name = get('quantizer', 'ema_reset')
         key = 'none' if name is None else str(name).lower()
@@ -232,6 +331,6 @@ class MotionVQVAE(nn.Module):
         rename = {'levels': 'fsq_levels'}                         # config field name of each quantizer option
         opts = {o: get(rename.get(o, o)) for o in QUANTIZER_OPTIONS[key]}
         opts = {k: v for k, v in opts.items() if v is not None}
-        if key == 'fsq' and 'levels' in opts: arch['nb_code'] = math.prod(opts['levels'])  # FSQ: the grid is the codebook
+        if key in ('fsq', 'residual_fsq') and 'levels' in opts: arch['nb_code'] = math.prod(opts['levels'])  # FSQ: the grid is the codebook
         return cls(input_dim, norm=getattr(cfg, 'norm', None), quantizer=name, conv_layout=get('conv_layout', 'auto'),
-                   **arch, **opts)
+                   parts=parts, **arch, **opts)

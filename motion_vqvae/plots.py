@@ -44,17 +44,18 @@ class CodeUsage:
     "The code sequences of a set of clips: counts per code, statistics, and where each code occurs."
     nb_code: int                          # codebook size
     frames_per_token: int                 # the tokenizer's downsample factor
-    clip_codes: dict[str, np.ndarray]     # clip name -> (n_tokens,) codes
+    clip_codes: dict[str, np.ndarray]     # clip name -> (n_tokens,) codes, or (n_tokens, K) with body-part tokens
     clip_frames: dict[str, int]           # clip name -> frames
 
     @property
     def counts(self) -> np.ndarray:
         "(nb_code,) how often each code occurs over all clips."
-        allc = np.concatenate([c for c in self.clip_codes.values()]) if self.clip_codes else np.zeros(0, np.int64)
+        allc = (np.concatenate([np.asarray(c).reshape(-1) for c in self.clip_codes.values()]) if self.clip_codes
+                else np.zeros(0, np.int64))
         return np.bincount(allc, minlength=self.nb_code)
 
     @property
-    def n_tokens(self) -> int: return int(sum(len(c) for c in self.clip_codes.values()))
+    def n_tokens(self) -> int: return int(sum(np.asarray(c).size for c in self.clip_codes.values()))
 
     def stats(self) -> dict:
         "Active codes, dead codes, share used and perplexity (`trainer.code_stats`) of the counts."
@@ -69,14 +70,16 @@ class CodeUsage:
         if not 0 <= int(code) < self.nb_code: raise ValueError(f"occurrences: code {code}, expected 0..{self.nb_code - 1}")
         out, f = [], self.frames_per_token
         for name, c in self.clip_codes.items():
-            hit = np.concatenate([[False], np.asarray(c) == code, [False]])
+            eq = np.asarray(c) == code
+            hit = np.concatenate([[False], eq.any(-1) if eq.ndim == 2 else eq, [False]])
             starts, stops = np.nonzero(~hit[:-1] & hit[1:])[0], np.nonzero(hit[:-1] & ~hit[1:])[0]
             out += [(name, int(a) * f, min(int(b) * f, self.clip_frames[name])) for a, b in zip(starts, stops)]
         return out
 
 
-def _first_layer(codes: np.ndarray) -> np.ndarray:
-    return codes[:, 0] if codes.ndim == 2 else codes
+def _first_layer(tokenizer, codes: np.ndarray) -> np.ndarray:
+    "Codes without the residual layers after the first: (n_tokens,) or (n_tokens, K)."
+    return codes[..., 0] if tokenizer.model.num_quantizers else codes
 
 def code_usage(tokenizer, motions: Sequence[Motion]) -> CodeUsage:
     "Encode every motion with `tokenizer` (a `MotionTokenizer`) and collect the code sequences."
@@ -84,7 +87,7 @@ def code_usage(tokenizer, motions: Sequence[Motion]) -> CodeUsage:
     names = [m.name for m in motions]
     if len(set(names)) != len(names): raise ValueError(f"code_usage: clip names must be unique, got {names}")
     return CodeUsage(tokenizer.nb_code, tokenizer.downsample_factor,
-                     {m.name: _first_layer(tokenizer.encode(m)) for m in motions}, {m.name: m.n_frames for m in motions})
+                     {m.name: _first_layer(tokenizer, tokenizer.encode(m)) for m in motions}, {m.name: m.n_frames for m in motions})
 
 # %% ../nbs/30_plots.ipynb #e0d2cbf8
 def codebook_vectors(tokenizer) -> np.ndarray:
@@ -111,12 +114,12 @@ def code_snippet(tokenizer, code: int, repeat: int = 8) -> Motion:
     "The motion decoded from `code` repeated `repeat` times (`repeat * downsample_factor` frames)."
     if not 0 <= int(code) < tokenizer.nb_code: raise ValueError(f"code_snippet: code {code}, expected 0..{tokenizer.nb_code - 1}")
     if repeat < 1: raise ValueError(f"code_snippet: repeat={repeat}, expected >= 1")
-    codes = np.full(int(repeat), int(code), np.int64)
-    Q = getattr(tokenizer.model.quantizer, 'num_quantizers', None)
+    shape, Q = tokenizer.model.code_shape, tokenizer.model.num_quantizers
     name = f"code {int(code)}"
-    if not Q: return tokenizer.decode(codes, name=name)
+    if not shape: return tokenizer.decode(np.full(int(repeat), int(code), np.int64), name=name)
+    codes = np.full((int(repeat), *shape[:-1], 1) if Q else (int(repeat), *shape), int(code), np.int64)
     with torch.no_grad():                                                   # residual: the first layer alone
-        y = tokenizer.model.decode(torch.as_tensor(codes, device=tokenizer.device)[None, :, None])[0]
+        y = tokenizer.model.decode(torch.as_tensor(codes, device=tokenizer.device)[None])[0]
     feats = tokenizer.normalizer.denormalize(y.double().cpu().numpy())
     return features_to_motion(feats, tokenizer.spec, tokenizer.fps or 30.0, name=name)
 

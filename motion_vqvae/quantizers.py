@@ -18,7 +18,7 @@ from torch import Tensor, nn
 # %% auto #0
 __all__ = ['VQ_KINDS', 'QUANTIZER_OPTIONS', 'QuantizerOutput', 'straight_through', 'perplexity_from_counts', 'all_reduce_sum',
            'broadcast_from_rank0', 'all_gather_cat', 'sample_vectors', 'nearest_code', 'kmeans', 'BaseQuantizer',
-           'VectorQuantizer', 'ResidualVQ', 'FSQ', 'NoQuantizer', 'build_quantizer']
+           'VectorQuantizer', 'ResidualVQ', 'FSQ', 'ResidualFSQ', 'NoQuantizer', 'build_quantizer']
 
 # %% ../nbs/10_quantizers.ipynb #28d7e029
 _logger = logging.getLogger(__name__)
@@ -343,7 +343,8 @@ class FSQ(BaseQuantizer):
     def __init__(self,
                  levels: Sequence[int] = (8, 5, 5, 5),  # values per channel, each >= 2
                  code_dim: int | None = None,           # input channels; default len(levels)
-                 eps: float = 1e-3):
+                 eps: float = 1e-3,
+                 project: bool | None = None):          # learned projections in/out; None = when code_dim != len(levels)
         levels = [int(l) for l in levels]
         if len(levels) == 0 or min(levels) < 2: raise ValueError(f"FSQ: levels={levels}, expected a non-empty list of ints >= 2")
         code_dim = int(code_dim or len(levels))
@@ -354,7 +355,7 @@ class FSQ(BaseQuantizer):
         self.register_buffer('_half_width', torch.floor(L / 2), persistent=False)
         basis = torch.cumprod(torch.tensor([1] + levels[:-1], dtype=torch.long), 0)
         self.register_buffer('_basis', basis, persistent=False)
-        if code_dim != len(levels):
+        if code_dim != len(levels) if project is None else project:
             self.project_in, self.project_out = nn.Linear(code_dim, len(levels)), nn.Linear(len(levels), code_dim)
         else:
             self.project_in, self.project_out = nn.Identity(), nn.Identity()
@@ -403,6 +404,45 @@ class FSQ(BaseQuantizer):
             out = self.project_out((digits - self._half_width) / self._half_width)
             return out.reshape(B, T, self.code_dim).permute(0, 2, 1)
 
+# %% ../nbs/10_quantizers.ipynb #6394d9f9
+class ResidualFSQ(ResidualVQ):
+    "Residual finite scalar quantization: `num_quantizers` FSQ layers with learned projections on successive residuals."
+    def __init__(self,
+                 levels: Sequence[int] = (8, 8, 8),   # grid of every layer; nb_code = prod(levels)
+                 code_dim: int | None = None,         # input channels; default len(levels)
+                 num_quantizers: int = 4,             # Q layers
+                 quantize_dropout_prob: float = 0.0,  # chance a training step uses only the first k layers
+                 eps: float = 1e-3):
+        if num_quantizers < 1: raise ValueError(f"ResidualFSQ: num_quantizers={num_quantizers}, expected >= 1")
+        if not 0.0 <= quantize_dropout_prob <= 1.0:
+            raise ValueError(f"ResidualFSQ: quantize_dropout_prob={quantize_dropout_prob}, expected in [0, 1]")
+        layers = [FSQ(levels, code_dim, eps, project=True) for _ in range(int(num_quantizers))]
+        BaseQuantizer.__init__(self, layers[0].nb_code, layers[0].code_dim, usage_shape=(num_quantizers, layers[0].nb_code))
+        self.num_quantizers, self.quantize_dropout_prob = int(num_quantizers), float(quantize_dropout_prob)
+        self.shared_codebook, self.levels = False, layers[0].levels
+        self.layers = nn.ModuleList(layers)
+
+    def extra_repr(self) -> str: return f"levels={self.levels}, code_dim={self.code_dim}, num_quantizers={self.num_quantizers}"
+
+    def forward(self, x: Tensor) -> QuantizerOutput:
+        "Quantize `x` (B, D, T); codes are (B, T, Q); gradients reach every layer's projections."
+        self._check_input(x)
+        dtype, (B, _, T) = x.dtype, x.shape
+        k = self._n_active(x.device)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            residual = x.float()
+            total, codes, perps = torch.zeros_like(residual), [], []
+            usage = torch.zeros(self.num_quantizers, self.nb_code, device=x.device)
+            for i in range(self.num_quantizers):
+                if i >= k:
+                    codes.append(torch.full((B, T), -1, dtype=torch.long, device=x.device)); continue
+                o = self.layers[i](residual)
+                residual, total = residual - o.quantized, total + o.quantized
+                codes.append(o.codes); perps.append(o.perplexity); usage[i] = o.usage
+                self.usage_counts[i] += o.usage.long()
+        return QuantizerOutput(total.to(dtype), torch.stack(codes, -1), x.new_zeros((), dtype=torch.float32),
+                               torch.stack(perps).mean(), usage)
+
 # %% ../nbs/10_quantizers.ipynb #81b1fe5d
 class NoQuantizer(nn.Module):
     "Identity bottleneck (continuous autoencoder): zero commit loss, no codes."
@@ -431,6 +471,7 @@ QUANTIZER_OPTIONS: dict[str, tuple[str, ...]] = {
     'ema_reset': _VQ_OPTS,
     'residual': ('num_quantizers', 'quantize_dropout_prob', 'shared_codebook') + _VQ_OPTS,
     'fsq': ('levels', 'eps'),
+    'residual_fsq': ('levels', 'num_quantizers', 'quantize_dropout_prob', 'eps'),
     'none': (),
 }
 
@@ -445,8 +486,8 @@ def build_quantizer(name: str | None, nb_code: int = 512, code_dim: int = 512, *
     if key == 'residual': return ResidualVQ(nb_code, code_dim, **opts)
     if key == 'none': return NoQuantizer(code_dim)
     levels = opts.pop('levels', None)
-    if levels is None: raise ValueError("build_quantizer('fsq'): give levels=[...] (e.g. [8, 8, 8] for 512 codes)")
+    if levels is None: raise ValueError(f"build_quantizer({key!r}): give levels=[...] (e.g. [8, 8, 8] for 512 codes)")
     if nb_code is not None and math.prod(levels) != nb_code:
-        raise ValueError(f"build_quantizer('fsq'): nb_code={nb_code} but prod(levels={list(levels)}) = {math.prod(levels)};"
+        raise ValueError(f"build_quantizer({key!r}): nb_code={nb_code} but prod(levels={list(levels)}) = {math.prod(levels)};"
                          " set nb_code to the product of the levels")
-    return FSQ(levels, code_dim, **opts)
+    return FSQ(levels, code_dim, **opts) if key == 'fsq' else ResidualFSQ(levels, code_dim, **opts)

@@ -26,7 +26,7 @@ from .io import Motion, detect_format, load_motions, write_bvh, write_npy, write
 from .kinematics import dof_rmse, motion_mpjpe, root_velocity_error
 from .model import MotionVQVAE
 from .trainer import (code_stats, count_codes, find_checkpoint, load_checkpoint_file,
-                                  resolve_kinematic_model, save_tokenizer_files)
+                                  resolve_body_parts, resolve_kinematic_model, save_tokenizer_files)
 
 # %% auto #0
 __all__ = ['logger', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer']
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 class MotionCodes:
     "The codes of one clip and what `decode` needs to give the same clip back."
     name: str
-    codes: np.ndarray                 # (n_tokens,) int64, or (n_tokens, Q) for residual VQ
+    codes: np.ndarray                 # (n_tokens, *code_shape) int64: (n_tokens,), (n_tokens, K) body parts, (..., Q) residual VQ
     n_frames: int                     # frames of the clip: decode gives exactly this many
     fps: float                        # frame rate of the clip
     start_pos: np.ndarray = field(default_factory=lambda: np.zeros(3))  # (3,) root position of frame 0, m
@@ -236,9 +236,9 @@ def _check_codes(self, codes) -> torch.Tensor:
     if c.dtype.is_floating_point or c.dtype == torch.bool:
         if c.dtype == torch.bool or not torch.equal(c, c.round()): raise ValueError(f"codes: dtype {c.dtype}, expected integers")
     c = c.long()
-    Q = getattr(self.model.quantizer, 'num_quantizers', None)
-    want = f"(n_tokens, {Q})" if Q else "(n_tokens,)"
-    if c.ndim != (2 if Q else 1) or (Q and c.shape[1] != Q) or len(c) == 0:
+    shape = self.model.code_shape                  # () ; (K,) body-part tokens ; (Q,) residual ; (K, Q)
+    want = "(n_tokens" + ("".join(f", {d}" for d in shape) if shape else ",") + ")"
+    if c.ndim != 1 + len(shape) or tuple(c.shape[1:]) != shape or len(c) == 0:
         raise ValueError(f"codes: shape {tuple(c.shape)}, expected {want} with n_tokens >= 1")
     if c.min() < 0 or c.max() >= self.nb_code:
         raise ValueError(f"codes: values in [{int(c.min())}, {int(c.max())}], expected integers in [0, {self.nb_code})")
@@ -318,7 +318,7 @@ def _evaluate(self, motions: Sequence[Motion]) -> dict:
                                                    m.root_pos, m.root_quat_wxyz, gt[:, order]))
             r['dof_rmse_rad'] = float(dof_rmse(rec.dof_pos, gt))
         r['root_vel_err_mps'] = float(root_velocity_error(rec.root_pos, m.root_pos, m.fps))
-        c = count_codes(torch.as_tensor(codes)[None], self.nb_code)
+        c = count_codes(torch.as_tensor(codes)[None], self.nb_code, self.model.num_quantizers)
         r |= {k: v for k, v in code_stats(c).items() if k in ('perplexity', 'code_usage')}
         counts = c if counts is None else counts + c
         clips.append(r)
@@ -424,7 +424,7 @@ def _from_files(cls, d: Path, device) -> MotionTokenizer:
         cfg = cfg.replace(kinematic_model=str(d/cfg.kinematic_model))
     spec = FeatureSpec.from_dict(json.loads((d/'feature_spec.json').read_text(encoding='utf-8')))
     norm = Normalizer.from_state_dict(load_file(str(d/'normalizer.safetensors')))
-    model = MotionVQVAE.from_config(cfg, spec.dim)
+    model = MotionVQVAE.from_config(cfg, spec.dim, resolve_body_parts(cfg, spec))
     state = load_file(str(d/'model.safetensors'))
     try: model.load_state_dict(state)
     except RuntimeError as e:
@@ -437,7 +437,7 @@ def _from_checkpoint(cls, path: str | Path, device: str | torch.device = 'cpu') 
     ck = load_checkpoint_file(path)
     cfg = AgentConfig.from_dict(ck['config'], source=path)
     spec = FeatureSpec.from_dict(ck['feature_spec'])
-    model = MotionVQVAE.from_config(cfg, spec.dim)
+    model = MotionVQVAE.from_config(cfg, spec.dim, resolve_body_parts(cfg, spec))
     model.load_state_dict(ck['model'])
     summary = {'checkpoint': str(path), 'iterations': int(ck['iteration']), 'fps': float(ck['fps'])}
     return cls(model, Normalizer.from_state_dict(ck['normalizer']), spec, cfg, ck['fps'], summary, device)

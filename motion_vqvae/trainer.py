@@ -42,7 +42,7 @@ from .config import AgentConfig, ConfigError
 from .data import DataBundle, MotionWindows, Normalizer, build_datasets_from_config
 from .features import FeatureSpec, features_to_motion
 from .io import G1_29DOF_NAMES
-from .kinematics import KinematicModel, dof_rmse, forward_kinematics, motion_mpjpe
+from .kinematics import KinematicModel, dof_rmse, forward_kinematics, kinematic_chains, motion_mpjpe
 from .losses import MotionVQLoss
 from .model import MotionVQVAE
 from .quantizers import ResidualVQ, perplexity_from_counts
@@ -53,10 +53,10 @@ __all__ = ['logger', 'CHECKPOINT_FORMAT', 'TrainingDiverged', 'RunExistsError', 
            'resolve_amp', 'precision_autocast', 'allocator_env', 'tune_allocator', 'WarmupMultiStep', 'build_adamw',
            'build_optimizer', 'build_scheduler', 'EpochBatchSampler', 'window_tensor', 'gather_batch',
            'ordered_batches', 'InfiniteLoader', 'to_plain', 'rng_state', 'set_rng_state', 'seed_everything',
-           'atomic_path', 'atomic_torch_save', 'atomic_write_text', 'resolve_kinematic_model', 'feature_fk_fn',
-           'windows_mpjpe', 'code_stats', 'count_codes', 'evaluate', 'DistInfo', 'dist_env', 'is_main_process',
-           'init_distributed', 'barrier', 'broadcast_object', 'wrap_ddp', 'load_checkpoint_file', 'find_checkpoint',
-           'run_files', 'run_evidence', 'MVQVAEAgent', 'save_tokenizer_files']
+           'atomic_path', 'atomic_torch_save', 'atomic_write_text', 'resolve_kinematic_model', 'resolve_body_parts',
+           'feature_fk_fn', 'windows_mpjpe', 'code_stats', 'count_codes', 'evaluate', 'DistInfo', 'dist_env',
+           'is_main_process', 'init_distributed', 'barrier', 'broadcast_object', 'wrap_ddp', 'load_checkpoint_file',
+           'find_checkpoint', 'run_files', 'run_evidence', 'stale_temp_files', 'MVQVAEAgent', 'save_tokenizer_files']
 
 # %% ../nbs/20_trainer.ipynb #f6270874
 logger = logging.getLogger(__name__)
@@ -374,6 +374,28 @@ def resolve_kinematic_model(cfg: AgentConfig, spec: FeatureSpec) -> tuple[Kinema
     if missing: raise ValueError(f"{where}: DOF {missing[:5]} are not in the features' dof_names {names[:5]}...")
     return km, np.array([names.index(d) for d in km.dof_names])
 
+def resolve_body_parts(cfg: AgentConfig, spec: FeatureSpec) -> list[list[int]] | None:
+    "Feature channels of each body part for `cfg.body_parts`: None for 'none'; else the root features, then one part per kinematic chain ('auto') or per DOF ('dof')."
+    mode = getattr(cfg, 'body_parts', 'none') or 'none'
+    if mode == 'none': return None
+    if 'dof_pos' not in spec:
+        raise ConfigError(f"body_parts: {mode} needs DOF features (robot data); these features are {spec.names}")
+    n = spec.group('dof_pos').dim
+    if mode == 'dof': dof_groups = [[j] for j in range(n)]
+    else:
+        km, order = resolve_kinematic_model(cfg, spec)
+        if km is None:
+            raise ConfigError("body_parts: auto needs a kinematic model to find the limbs: set kinematic_model to an MJCF "
+                              "file whose hinges are the features' DOF (29-DOF G1 data uses the embedded G1 model), "
+                              "or use body_parts: dof")
+        dof_groups = [[int(order[j]) for j in chain] for chain in kinematic_chains(km)]
+    names = list(spec.meta['dof_names'])
+    per_dof = [g for g in spec.groups if list(g.labels) == [f"{g.name}:{d}" for d in names]]   # dof_pos, dof_vel, ...
+    of_dof = {c: j for g in per_dof for j, c in enumerate(range(g.start, g.stop))}
+    root = [c for c in range(spec.dim) if c not in of_dof]
+    parts = [sorted(c for c, j in of_dof.items() if j in set(grp)) for grp in dof_groups]
+    return ([root] if root else []) + parts
+
 def feature_fk_fn(spec: FeatureSpec, normalizer: Normalizer, km: KinematicModel, dof_order) -> Callable[[Tensor], Tensor]:
     "Differentiable normalised features (B,T,C) -> body positions (B,T,bodies,3) in m relative to the root, heading removed."
     for g in ('root_height', 'root_tilt', 'dof_pos'):
@@ -407,10 +429,11 @@ def code_stats(counts: Tensor) -> dict:
     return {'active_codes': active, 'dead_codes': c.numel() - active, 'code_usage': active / c.numel(),
             'perplexity': float(perplexity_from_counts(c).mean())}
 
-def count_codes(codes: Tensor, nb_code: int) -> Tensor:
-    "Histogram of `codes` (B, T) -> (nb_code,) or (B, T, Q) -> (Q, nb_code); code -1 (dropped layer) is not counted."
-    if codes.ndim == 3:
-        return torch.stack([count_codes(codes[..., q], nb_code) for q in range(codes.shape[-1])])
+def count_codes(codes: Tensor, nb_code: int, num_layers: int | None = None) -> Tensor:
+    "Histogram (nb_code,) of `codes` of any shape; with residual `num_layers` Q (the last axis) one per layer, (Q, nb_code). Code -1 (dropped layer) is not counted."
+    if num_layers:
+        if codes.shape[-1] != num_layers: raise ValueError(f"count_codes: codes shape {tuple(codes.shape)}, expected {num_layers} layers last")
+        return torch.stack([count_codes(codes[..., q], nb_code) for q in range(num_layers)])
     c = codes.reshape(-1)
     return torch.bincount(c[c >= 0].cpu(), minlength=nb_code)
 
@@ -446,7 +469,7 @@ def evaluate(model: MotionVQVAE, loss_fn: MotionVQLoss, dataset: Dataset, batch_
             for k, v in comps.items(): sums[k] = sums.get(k, 0.0) + float(v) * len(x)
             n += len(x)
             if q.codes is not None and nb:
-                c = count_codes(q.codes, nb)
+                c = count_codes(q.codes, nb, model.num_quantizers)
                 counts = c if counts is None else counts + c
             if kinematics is not None: preds.append(x_hat.cpu()); gts.append(x.cpu())
     if n == 0: raise ValueError("evaluate: the dataset is empty")
@@ -587,6 +610,12 @@ def run_evidence(out_dir: str | Path) -> list[Path]:
     return [p for p in run_files(out) if p.suffix == '.pt' or p.name in ('model.safetensors', 'train_summary.json')
             or (p.name == 'metrics.jsonl' and p.stat().st_size > 0)]
 
+def stale_temp_files(out_dir: str | Path) -> list[Path]:
+    "Temporary files (`.NAME.XXXXXXXX.tmp`, see `atomic_path`) of the run files and checkpoints that a process killed mid-write left in `out_dir`."
+    out = Path(out_dir)
+    return sorted([*(out/'checkpoints').glob('.ckpt_*.pt.*.tmp'), *(out/'checkpoints').glob('.latest.pt.*.tmp'),
+                   *(p for f in _RUN_FILES for p in out.glob(f'.{f}.*.tmp'))])
+
 def _jsonable(d: dict) -> dict:
     return {k: (v.item() if isinstance(v, (Tensor, np.generic)) else v) for k, v in d.items()}
 
@@ -654,7 +683,7 @@ class MVQVAEAgent:
         self.data = build_datasets_from_config(cfg)
         if self.data.val is None: logger.warning("no validation clips (val_fraction=%s): validation is skipped", cfg.val_fraction)
         self.input_dim = self.data.spec.dim
-        model = MotionVQVAE.from_config(cfg, self.input_dim).to(self.device)
+        model = MotionVQVAE.from_config(cfg, self.input_dim, resolve_body_parts(cfg, self.data.spec)).to(self.device)
         wrapped = wrap_ddp(model, self.device, self.dist)                 # the model itself in one process
         self.model = wrapped.module if wrapped is not model else model    # the bare model: state_dict, eval, checkpoints
         self._forward = torch.compile(wrapped) if cfg.compile else wrapped
@@ -781,7 +810,7 @@ class MVQVAEAgent:
             for x in ordered_batches(self.data.train, self.config.batch_size, pin_memory=self.device.type == 'cuda'):
                 x = x.to(self.device, non_blocking=True)
                 with precision_autocast(self.device, self.precision): codes = self.model.encode(x)
-                c = count_codes(codes, nb)
+                c = count_codes(codes, nb, self.model.num_quantizers)
                 counts = c if counts is None else counts + c
         return code_stats(counts)
 
@@ -903,6 +932,8 @@ class MVQVAEAgent:
         end = cfg.total_iter if iters is None else min(cfg.total_iter, self.iteration + int(iters))
         if self.dist.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            for p in stale_temp_files(self.out_dir):       # left by a killed process; this run is the only writer
+                p.unlink(missing_ok=True); logger.info("removed %s, left by an interrupted write", p)
             atomic_write_text(cfg.yaml_text(), self.out_dir/'config.yaml')
             atomic_write_text(''.join(json.dumps(r) + '\n' for r in self.history), self.out_dir/'metrics.jsonl')
         self._start_wandb()
