@@ -31,7 +31,8 @@ INSTALL = ('install them with: apt-get update && apt-get install -y chromium; '
 TRAIN = """
 from motion_vqvae.trainer import MVQVAEAgent
 from motion_vqvae.config import load_config
-TINY = ['width=16', 'output_emb_width=16', 'code_dim=16', 'nb_code=32', 'depth=1', 'window_size=16', 'batch_size=16',
+TINY = ['quantizer=ema_reset', 'body_parts=none', 'part_tokens=1', 'short_path=false', 'augment_mirror=false', 'grad_clip=0',   # the T2M-GPT-style model, small
+        'width=16', 'output_emb_width=16', 'code_dim=16', 'nb_code=32', 'depth=1', 'window_size=16', 'batch_size=16',
         'total_iter=12', 'eval_every=6', 'log_every=3', 'lr=3e-3', 'warm_up_iter=2', 'lr_scheduler=[100]', 'device=cpu',
         'motion_file=null', 'val_clips=[clip_000, clip_002]', 'out_dir=run']
 MVQVAEAgent(load_config('cpu_quick', TINY), progress=False).fit()
