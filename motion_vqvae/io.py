@@ -394,8 +394,28 @@ def _safe_unpickler_class():
         def load_build(self):
             inst, state = self.stack[-2], self.stack[-1]
             if isinstance(inst, NumpyArrayWrapper): self.check_wrapper(state)
+            elif isinstance(inst, np.dtype): self.check_dtype_state(inst, state)
+            elif isinstance(inst, np.ndarray): self.check_array_state(state)
             NumpyUnpickler.load_build(self)  # replaces a wrapper by the array read from the stream
             self.check_top()
+
+        def check_dtype_state(self, dt, state):
+            "numpy's `dtype.__setstate__` trusts its input (a crafted state crashes the interpreter): accept exactly what numpy writes for a plain dtype."
+            if dt.names is not None or dt.subdtype is not None: self.refuse(f"a structured or subarray dtype {dt!r}")
+            order = state[1] if type(state) is tuple and len(state) > 1 else None
+            if order not in ('<', '>', '|', '='): self.refuse(f"a dtype state {state!r}")
+            want = dt.newbyteorder(order).__reduce__()[2]
+            if len(state) != len(want) or not all(type(a) is type(b) and a == b for a, b in zip(state, want)):
+                self.refuse(f"a dtype state {state!r} (numpy writes {want!r} for {dt.newbyteorder(order)})")
+
+        def check_array_state(self, state):
+            "An ndarray's state must be (version, shape, plain dtype, fortran flag, raw bytes of exactly the right length)."
+            ok = (type(state) is tuple and len(state) == 5 and type(state[1]) is tuple
+                  and all(type(n) is int and n >= 0 for n in state[1]) and isinstance(state[2], np.dtype)
+                  and not state[2].hasobject and isinstance(state[3], bool) and isinstance(state[4], (bytes, bytearray)))
+            if not ok: self.refuse(f"an array state {str(state)[:80]}")
+            n = math.prod(state[1]) * state[2].itemsize
+            if len(state[4]) != n: self.refuse(f"an array with {len(state[4])} data bytes for shape {state[1]} of {state[2]} ({n} expected)")
 
         def check_wrapper(self, state):
             ok = {'subclass', 'shape', 'order', 'dtype', 'allow_mmap', 'numpy_array_alignment_bytes'}
