@@ -293,6 +293,10 @@ class ResidualVQ(BaseQuantizer):
 
     def forward(self, x: Tensor) -> QuantizerOutput:
         "Quantize `x` (B, D, T); codes are (B, T, Q)."
+        return self._residual_forward(x, detach=True)
+
+    def _residual_forward(self, x: Tensor, detach: bool) -> QuantizerOutput:
+        "The layers on successive residuals (the first k, by quantize dropout); `detach`: layers learn from their own statistics and the sum gets a straight-through gradient, else gradients flow through every layer."
         self._check_input(x)
         dtype, (B, _, T) = x.dtype, x.shape
         k = self._n_active(x.device)
@@ -305,11 +309,11 @@ class ResidualVQ(BaseQuantizer):
                 if i >= k:
                     codes.append(torch.full((B, T), -1, dtype=torch.long, device=x.device)); continue
                 o = self.layer(i)(residual)
-                q = o.quantized.detach()
+                q = o.quantized.detach() if detach else o.quantized
                 residual, total = residual - q, total + q
                 codes.append(o.codes); losses.append(o.commit_loss); perps.append(o.perplexity); usage[i] = o.usage
                 self.usage_counts[i] += o.usage.long()     # the layer's counts (over all ranks in training)
-            out = straight_through(x, total)
+            out = straight_through(x, total) if detach else total
         return QuantizerOutput(out.to(dtype), torch.stack(codes, -1), torch.stack(losses).mean(),
                                torch.stack(perps).mean(), usage)
 
@@ -425,23 +429,8 @@ class ResidualFSQ(ResidualVQ):
     def extra_repr(self) -> str: return f"levels={self.levels}, code_dim={self.code_dim}, num_quantizers={self.num_quantizers}"
 
     def forward(self, x: Tensor) -> QuantizerOutput:
-        "Quantize `x` (B, D, T); codes are (B, T, Q); gradients reach every layer's projections."
-        self._check_input(x)
-        dtype, (B, _, T) = x.dtype, x.shape
-        k = self._n_active(x.device)
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            residual = x.float()
-            total, codes, perps = torch.zeros_like(residual), [], []
-            usage = torch.zeros(self.num_quantizers, self.nb_code, device=x.device)
-            for i in range(self.num_quantizers):
-                if i >= k:
-                    codes.append(torch.full((B, T), -1, dtype=torch.long, device=x.device)); continue
-                o = self.layers[i](residual)
-                residual, total = residual - o.quantized, total + o.quantized
-                codes.append(o.codes); perps.append(o.perplexity); usage[i] = o.usage
-                self.usage_counts[i] += o.usage.long()
-        return QuantizerOutput(total.to(dtype), torch.stack(codes, -1), x.new_zeros((), dtype=torch.float32),
-                               torch.stack(perps).mean(), usage)
+        "Quantize `x` (B, D, T); codes are (B, T, Q); gradients reach every layer's projections (commit loss 0)."
+        return self._residual_forward(x, detach=False)
 
 # %% ../nbs/10_quantizers.ipynb #81b1fe5d
 class NoQuantizer(nn.Module):
