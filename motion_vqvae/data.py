@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .features import FeatureSpec, _is_placeholder, extract_features, feature_kwargs_from_config, mirror_features
+from .features import FeatureSpec, extract_features, feature_kwargs_from_config, mirror_features, placeholder_names
 from .io import G1_29DOF_NAMES, Motion, detect_format, load_motions, sample_motion_path
 
 logger = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
 def _add_mirrors(feats: dict, train: list[str], spec: FeatureSpec, path) -> list[str]:
     "Add `<name>~mirror` features of every training clip to `feats`; returns the extended training list."
     names = list(spec.meta.get('dof_names') or [])
-    if _is_placeholder(names) and len(names) == len(G1_29DOF_NAMES):
+    if placeholder_names(names) and len(names) == len(G1_29DOF_NAMES):
         logger.info("%s: DOF names are placeholders; mirroring with the G1 29-DOF names", path)
         names = list(G1_29DOF_NAMES)
     try:

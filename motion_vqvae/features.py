@@ -17,8 +17,8 @@ from .rotations import (angular_velocity, expmap_to_quat, heading_split, quat_mu
 
 # %% auto #0
 __all__ = ['FEATURE_KINDS', 'VELOCITY_KINDS', 'FeatureGroup', 'FeatureSpec', 'box_filter', 'apply_joint_map', 'invert_joint_map',
-           'start_pose', 'extract_features', 'feature_kwargs_from_config', 'features_to_motion', 'dof_mirror',
-           'feature_mirror', 'mirror_features']
+           'start_pose', 'extract_features', 'feature_kwargs_from_config', 'features_to_motion', 'placeholder_names',
+           'dof_mirror', 'feature_mirror', 'mirror_features']
 
 # %% ../nbs/03_features.ipynb #7c51c96d
 FEATURE_KINDS = {
@@ -337,15 +337,16 @@ def features_to_motion(feats, spec: FeatureSpec, fps: float, start_pos: Sequence
                   root_quat_wxyz=root_quat, **kw)
 
 # %% ../nbs/03_features.ipynb #2cfd6860
-def _is_placeholder(names: Sequence[str]) -> bool:
-    return all(re.fullmatch(r'(dof_pos:)?dof_\d+|unmapped_\d+', str(n)) for n in names)
+def placeholder_names(names: Sequence[str] | None) -> bool:
+    "True when `names` carry no joint identity: None, empty, or all the readers' and joint maps' stand-ins (`dof_3`, `dof_pos:dof_3`, `joint_3`, `unmapped_3`)."
+    return not names or all(re.fullmatch(r'(dof_pos:)?dof_\d+|joint_\d+|unmapped_\d+', str(n)) for n in names)
 
 def dof_mirror(dof_names: Sequence[str],            # hinge names; left/right partners differ by 'left_' <-> 'right_'
                dof_axes: np.ndarray | None = None   # (N, 3) hinge axes in mirror-symmetric body frames; None = sign from the names
                ) -> tuple[np.ndarray, np.ndarray]:
     "`(perm, sign)` with `dof[..., perm] * sign` the left-right mirror image of hinge angles `dof`."
     names = [str(n) for n in dof_names]
-    if _is_placeholder(names): raise ValueError(f"dof_mirror: DOF names {names[:3]}... are placeholders; mirroring needs the real joint names")
+    if placeholder_names(names): raise ValueError(f"dof_mirror: DOF names {names[:3]}... are placeholders; mirroring needs the real joint names")
     index = {n: i for i, n in enumerate(names)}
     perm = np.arange(len(names))
     for i, n in enumerate(names):

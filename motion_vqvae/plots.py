@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -15,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .features import features_to_motion
+from .features import features_to_motion, placeholder_names
 from .io import Motion, joint_positions
 from .kinematics import KinematicModel, dof_rmse, forward_kinematics, mpjpe
 from .trainer import code_stats
@@ -152,12 +151,10 @@ def usage_history(history: Sequence[dict], keys: Sequence[str] = ('perplexity', 
     return out
 
 # %% ../nbs/30_plots.ipynb #50dbbd2a
-_GENERIC = re.compile(r'(dof|joint)_\d+')
-
 def dof_order(motion: Motion, model: KinematicModel) -> np.ndarray:
     "Index of the motion's DOF column for each hinge of `model` (by name; by count for unnamed DOF)."
     names = list(motion.dof_names or [])
-    if names and not all(_GENERIC.fullmatch(n) for n in names):
+    if not placeholder_names(names):
         missing = [n for n in model.dof_names if n not in names]
         if missing: raise ValueError(f"motion {motion.name!r}: DOF {missing[:3]} of {Path(model.path).name} are not among its DOF names")
         return np.array([names.index(n) for n in model.dof_names])

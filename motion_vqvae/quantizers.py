@@ -271,15 +271,19 @@ class ResidualVQ(BaseQuantizer):
                  quantize_dropout_prob: float = 0.2,  # chance a training step uses only the first k layers
                  shared_codebook: bool = False,    # one codebook for all layers
                  **layer_opts):                    # VectorQuantizer options (mu, dead_code_threshold, kmeans_init, ...)
-        if num_quantizers < 1: raise ValueError(f"ResidualVQ: num_quantizers={num_quantizers}, expected >= 1")
-        if not 0.0 <= quantize_dropout_prob <= 1.0:
-            raise ValueError(f"ResidualVQ: quantize_dropout_prob={quantize_dropout_prob}, expected in [0, 1]")
+        self._check_stack(num_quantizers, quantize_dropout_prob)
         super().__init__(nb_code, code_dim, usage_shape=(num_quantizers, nb_code))
         self.num_quantizers, self.quantize_dropout_prob = int(num_quantizers), float(quantize_dropout_prob)
         self.shared_codebook = bool(shared_codebook)
         layer_opts.setdefault('kind', 'ema_reset')
         n_layers = 1 if shared_codebook else num_quantizers
         self.layers = nn.ModuleList([VectorQuantizer(nb_code, code_dim, **layer_opts) for _ in range(n_layers)])
+
+    @classmethod
+    def _check_stack(cls, num_quantizers: int, quantize_dropout_prob: float) -> None:
+        if num_quantizers < 1: raise ValueError(f"{cls.__name__}: num_quantizers={num_quantizers}, expected >= 1")
+        if not 0.0 <= quantize_dropout_prob <= 1.0:
+            raise ValueError(f"{cls.__name__}: quantize_dropout_prob={quantize_dropout_prob}, expected in [0, 1]")
 
     def layer(self, i: int) -> VectorQuantizer:
         "The quantizer of residual layer `i`."
@@ -417,9 +421,7 @@ class ResidualFSQ(ResidualVQ):
                  num_quantizers: int = 4,             # Q layers
                  quantize_dropout_prob: float = 0.0,  # chance a training step uses only the first k layers
                  eps: float = 1e-3):
-        if num_quantizers < 1: raise ValueError(f"ResidualFSQ: num_quantizers={num_quantizers}, expected >= 1")
-        if not 0.0 <= quantize_dropout_prob <= 1.0:
-            raise ValueError(f"ResidualFSQ: quantize_dropout_prob={quantize_dropout_prob}, expected in [0, 1]")
+        self._check_stack(num_quantizers, quantize_dropout_prob)
         layers = [FSQ(levels, code_dim, eps, project=True) for _ in range(int(num_quantizers))]
         BaseQuantizer.__init__(self, layers[0].nb_code, layers[0].code_dim, usage_shape=(num_quantizers, layers[0].nb_code))
         self.num_quantizers, self.quantize_dropout_prob = int(num_quantizers), float(quantize_dropout_prob)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import torch.nn.functional as F
 
 from .config import AgentConfig
 from .data import Normalizer
-from .features import (FeatureSpec, apply_joint_map, extract_features, feature_kwargs_from_config,
+from .features import (placeholder_names, FeatureSpec, apply_joint_map, extract_features, feature_kwargs_from_config,
                                    features_to_motion, invert_joint_map, start_pose)
 from .io import Motion, detect_format, load_motions, write_bvh, write_npy, write_pkl
 from .kinematics import dof_rmse, motion_mpjpe, root_velocity_error
@@ -88,12 +87,6 @@ def load_codes(path: str | Path) -> list[MotionCodes]:
                         d['start_pos'][i], float(d['start_yaw'][i])) for i, n in enumerate(d['names'])]
 
 # %% ../nbs/21_tokenizer.ipynb #de1a9759
-_GENERIC = re.compile(r'(dof|joint)_\d+')
-
-def _named(names) -> bool:
-    "True when `names` are real names (not None, not the readers' placeholders dof_00, joint_3, ...)."
-    return bool(names) and not all(_GENERIC.fullmatch(str(n)) for n in names)
-
 def _preview(names, n: int = 4) -> str:
     if not names: return "unnamed"
     names = list(names)
@@ -179,7 +172,7 @@ def _check_motion(self, motion: Motion) -> None:
         if n != n_want:
             raise ValueError(f"{where}: has {n} DOF ({_preview(motion.dof_names)}), but the tokenizer expects "
                              f"{n_want} DOF ({_preview(mine)})")
-        if 'sim_to_real_idx' not in meta and _named(motion.dof_names) and _named(mine) and list(motion.dof_names) != mine:
+        if 'sim_to_real_idx' not in meta and not placeholder_names(motion.dof_names) and not placeholder_names(mine) and list(motion.dof_names) != mine:
             raise ValueError(f"{where}: DOF names differ from the tokenizer's ({_first_difference(list(motion.dof_names), mine)}); "
                              f"motion: {_preview(motion.dof_names, 6)}; tokenizer: {_preview(mine, 6)}")
     else:
@@ -191,7 +184,7 @@ def _check_motion(self, motion: Motion) -> None:
         if J != len(mine):
             raise ValueError(f"{where}: has {J} joints ({_preview(motion.joint_names)}), but the tokenizer expects "
                              f"{len(mine)} ({_preview(mine)})")
-        if _named(motion.joint_names) and _named(mine) and list(motion.joint_names) != mine:
+        if not placeholder_names(motion.joint_names) and not placeholder_names(mine) and list(motion.joint_names) != mine:
             raise ValueError(f"{where}: joint names differ from the tokenizer's ({_first_difference(list(motion.joint_names), mine)})")
     if self.fps is not None and not math.isclose(motion.fps, self.fps, rel_tol=1e-3):
         logger.warning("%s: %g fps, but the tokenizer was trained at %g fps; resample the motion for faithful tokens",
@@ -339,7 +332,7 @@ def _read_for(self, path, **read_kw) -> list[Motion]:
     "Read every clip of `path` (transition frames kept), with the tokenizer's DOF names for unnamed columns."
     fmt = detect_format(path)
     names = self.dof_names
-    if fmt != 'bvh' and names and _named(names) and 'sim_to_real_idx' not in self.spec.meta and 'dof_names' not in read_kw:
+    if fmt != 'bvh' and names and not placeholder_names(names) and 'sim_to_real_idx' not in self.spec.meta and 'dof_names' not in read_kw:
         read_kw['dof_names'] = names
     try: return load_motions(path, **read_kw)
     except ValueError as e:

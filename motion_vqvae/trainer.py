@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import random
-import re
 import shutil
 import signal
 import sys
@@ -40,7 +39,7 @@ from tqdm import tqdm
 
 from .config import AgentConfig, ConfigError
 from .data import DataBundle, MotionWindows, Normalizer, build_datasets_from_config
-from .features import FeatureSpec, features_to_motion
+from .features import FeatureSpec, features_to_motion, placeholder_names
 from .io import G1_29DOF_NAMES
 from .kinematics import KinematicModel, dof_rmse, forward_kinematics, kinematic_chains, motion_mpjpe
 from .losses import MotionVQLoss
@@ -362,7 +361,7 @@ def resolve_kinematic_model(cfg: AgentConfig, spec: FeatureSpec) -> tuple[Kinema
         return None, None
     n = spec.group('dof_pos').dim
     names = list(spec.meta.get('dof_names') or [])
-    if all(re.fullmatch(r'dof_\d+', d) for d in names): names = []   # placeholder names (NPY files): match by count
+    if placeholder_names(names): names = []                            # placeholder names (NPY files): match by count
     if cfg.kinematic_model: km = KinematicModel.from_xml(cfg.kinematic_model)
     elif n == len(G1_29DOF_NAMES) and names in ([], G1_29DOF_NAMES): km = KinematicModel.g1()
     else: return None, None
@@ -393,7 +392,7 @@ def resolve_body_parts(cfg: AgentConfig, spec: FeatureSpec) -> list[list[int]] |
     per_dof = [g for g in spec.groups if list(g.labels) == [f"{g.name}:{d}" for d in names]]   # dof_pos, dof_vel, ...
     of_dof = {c: j for g in per_dof for j, c in enumerate(range(g.start, g.stop))}
     root = [c for c in range(spec.dim) if c not in of_dof]
-    parts = [sorted(c for c, j in of_dof.items() if j in set(grp)) for grp in dof_groups]
+    parts = [sorted(c for c, j in of_dof.items() if j in grp) for grp in map(set, dof_groups)]
     return ([root] if root else []) + parts
 
 def feature_fk_fn(spec: FeatureSpec, normalizer: Normalizer, km: KinematicModel, dof_order) -> Callable[[Tensor], Tensor]:
