@@ -206,12 +206,10 @@ class MotionVQVAE(nn.Module):
             if int(v) < (0 if k in ('down_t', 'depth') else 1): raise ValueError(f"MotionVQVAE: {k}={v} out of range")
         self.input_dim, self.down_t, self.stride_t = int(input_dim), int(down_t), int(stride_t)
         self.downsample_factor = self.stride_t ** self.down_t
-        self.parts = None if parts is None else [[int(c) for c in p] for p in parts]
-        P = 1 if parts is None else len(self.parts)
-        if parts is not None:
-            gather, scatter = part_index(self.parts, self.input_dim)
-            self.register_buffer('part_gather', gather); self.register_buffer('part_scatter', scatter)
-        n_in = self.input_dim if parts is None else len(self.part_gather)
+        P = 1 if parts is None else len(parts)
+        gather, scatter = (None, None) if parts is None else part_index(parts, self.input_dim)
+        self.register_buffer('part_gather', gather); self.register_buffer('part_scatter', scatter)   # None: not saved
+        n_in = self.input_dim if gather is None else len(gather)
         self.n_parts, self.part_tokens = P, int(part_tokens)
         self.tokens_per_step = P * self.part_tokens
         self.code_dim, self.short_path = int(code_dim), bool(short_path)
@@ -266,7 +264,7 @@ class MotionVQVAE(nn.Module):
     def encode_latent(self, x: Tensor) -> Tensor:
         "Continuous encoder output before quantization, (B, tokens_per_step * code_dim, T / factor)."
         self._check(x)
-        if self.parts is not None: x = F.pad(x, (0, 1))[..., self.part_gather]   # (B, T, P*Cm) part slots
+        if self.part_gather is not None: x = F.pad(x, (0, 1))[..., self.part_gather]   # (B, T, P*Cm) part slots
         h = x.transpose(1, 2)
         if self.layout(x) == 'ncl': return self._encode_conv(h)
         return self._encode_conv(to_cl2d(h)).squeeze(2)
@@ -275,7 +273,7 @@ class MotionVQVAE(nn.Module):
         "Features (B, T, C) from a (quantized) latent (B, tokens_per_step * code_dim, T')."
         if self.layout(z) == 'ncl': y = self._decode_conv(z).transpose(1, 2)
         else: y = self._decode_conv(to_cl2d(z)).squeeze(2).transpose(1, 2)
-        return y if self.parts is None else y[..., self.part_scatter]
+        return y if self.part_scatter is None else y[..., self.part_scatter]
 
     def _split(self, z: Tensor) -> Tensor:
         "(B, K*D, T') -> (B*K, D, T'): each token its own quantizer input."
