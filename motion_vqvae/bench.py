@@ -23,18 +23,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from .data import build_datasets
 from .io import G1_29DOF_NAMES, sample_motion_path
 from .losses import MotionVQLoss
-from .model import MotionVQVAE, param_count
+from .model import Decoder, MotionVQVAE, param_count
 from .trainer import build_adamw, gather_batch, precision_autocast, resolve_amp, tune_allocator
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'REFERENCE_ARCH', 'QUICK_ARCH', 'BENCH_KEYS', 'TARGETS', 'ReferenceVQVAE', 'reference_loss', 'conv_shapes',
-           'conv_flops', 'make_train_step', 'random_batches', 'interleaved', 'conv_peak', 'tile_g1',
+           'executed_flops', 'conv_flops', 'make_train_step', 'random_batches', 'interleaved', 'conv_peak', 'tile_g1',
            'measure_in_subprocess', 'bench_train', 'bench_infer', 'bench_pipeline', 'loss_curve_check', 'run_bench',
            'format_table', 'bench_main']
 
@@ -92,21 +93,30 @@ def reference_loss(y: Tensor, x: Tensor, commit: Tensor) -> Tensor:
 
 # %% ../nbs/25_bench.ipynb #62c7f9b8
 def conv_shapes(model: nn.Module, x: Tensor) -> list[tuple[int, int, int, int]]:
-    "(C_in, C_out, k, T_out) of every Conv1d call when `model` runs on `x` (B, T, C)."
+    "(C_in, C_out, k, T_out) of every Conv1d call when `model` runs on `x` (B, T, C), layer by layer (decoder fusion off)."
     shapes, hooks = [], []
     for m in model.modules():
         if isinstance(m, nn.Conv1d):
             hooks.append(m.register_forward_hook(lambda mod, i, o: shapes.append(
                 (mod.in_channels, mod.out_channels, mod.kernel_size[0], o.shape[-1]))))
     # Downsample1d calls F.conv2d with its conv's weight directly in the cl2d layout: count in the plain layout
+    # and the fused decoder runs two convs as one: count the architecture as written, the reference-equivalent FLOPs
     old = getattr(model, 'conv_layout', None)
     if old is not None: model.conv_layout = 'ncl'
+    decs = [(d, d.fuse) for d in model.modules() if isinstance(d, Decoder)]
+    for d, _ in decs: d.fuse = False
     try:
         with torch.no_grad(): model(x)
     finally:
         for h in hooks: h.remove()
         if old is not None: model.conv_layout = old
+        for d, f in decs: d.fuse = f
     return shapes
+
+def executed_flops(fn: Callable[[], object]) -> float:
+    "FLOPs PyTorch actually executes in `fn()` (convolutions, matmuls; `torch.utils.flop_counter`), whatever the code path."
+    with FlopCounterMode(display=False) as fc: fn()
+    return float(fc.get_total_flops())
 
 def conv_flops(shapes: Sequence[tuple[int, int, int, int]], batch: int, nb_code: int = 0, code_dim: int = 0,
                n_latent: int = 0) -> dict[str, float]:
@@ -221,10 +231,12 @@ TARGETS = dict(train_speedup_vs_eager_fp32=('>=', 2.5), encode_frames_per_s=('>=
                decode_frames_per_s=('>=', 120_000), pipeline_vs_model=('>=', 50.0), load_1h_s=('<', 5.0),
                load_1h_peak_mb=('<', 1024.0), loss_curve_final_rel_diff=('<', 0.02), loss_curve_mean_rel_diff=('<', 0.02))
 
-def _ours(arch: dict, conv_layout: str = 'auto') -> MotionVQVAE:
+def _ours(arch: dict, conv_layout: str = 'auto', fuse: bool = True) -> MotionVQVAE:
     a = arch
-    return MotionVQVAE(a['input_dim'], nb_code=a['nb_code'], code_dim=a['code_dim'], output_emb_width=a['code_dim'],
-                       down_t=a['down_t'], stride_t=a['stride_t'], width=a['width'], depth=a['depth'], conv_layout=conv_layout)
+    m = MotionVQVAE(a['input_dim'], nb_code=a['nb_code'], code_dim=a['code_dim'], output_emb_width=a['code_dim'],
+                    down_t=a['down_t'], stride_t=a['stride_t'], width=a['width'], depth=a['depth'], conv_layout=conv_layout)
+    m.decoder.fuse = fuse
+    return m
 
 def _ref(arch: dict) -> ReferenceVQVAE:
     return ReferenceVQVAE(**arch)
@@ -247,14 +259,15 @@ def bench_train(arch: dict, batch: int, T: int, rounds: int, ablations: bool = T
     fns = {'reference': variant(ref, torch.optim.AdamW(ref.parameters(), 2e-4), 'off', False, reference_loss),
            'fast': variant(fast, build_adamw(fast.parameters()), precision, True, MotionVQLoss())}
     if ablations:
-        def ours(layout, prec, malloc, fused=True):
-            m = _ours(arch, layout).to(device)
+        def ours(layout, prec, malloc, fused=True, fuse=True):
+            m = _ours(arch, layout, fuse).to(device)
             opt = build_adamw(m.parameters(), fused=fused)
             return variant(m, opt, prec, malloc, MotionVQLoss())
         fns['ours, all off (eager fp32 ncl)'] = ours('ncl', 'off', False, fused=False)
         fns[f'fast without {precision}'] = ours('auto', 'off', True)
         fns['fast without cl2d'] = ours('ncl', precision, True)
         fns['fast without allocator tuning'] = ours('auto', precision, False)
+        fns['fast without decoder fusion'] = ours('auto', precision, True, fuse=False)
     times = interleaved(fns, rounds)
     tune_allocator(False)
     flops = conv_flops(conv_shapes(_ours(arch).to(device), x[:2]), batch, arch['nb_code'], arch['code_dim'],
@@ -280,7 +293,12 @@ def bench_infer(arch: dict, clips: int, T: int, rounds: int, device: torch.devic
     tune_allocator(True)
     times = interleaved(fns, rounds)
     tune_allocator(False)
-    return {k: clips * T / _med(v) for k, v in times.items()}
+    out = {k: clips * T / _med(v) for k, v in times.items()}
+    with torch.inference_mode():                                   # what each frame costs, as executed
+        out['encode_flop_per_frame'] = executed_flops(lambda: ours.encode(x[:1])) / T
+        out['decode_flop_per_frame'] = executed_flops(lambda: ours.decode(codes[:1])) / T
+        out['reference_decode_flop_per_frame'] = executed_flops(lambda: ref.decode(rcodes[:1])) / T
+    return out
 
 def bench_pipeline(frames: int, load_frames: int, T: int, batch: int, n_batches: int = 50, seed: int = 0) -> dict:
     "The G1 sample tiled: load (subprocess), build_datasets (subprocess), and batch assembly rates, windows/s."
@@ -375,8 +393,13 @@ def run_bench(quick: bool = False, json_path: str | Path | None = None, batch: i
                model_windows_per_s=batch / step_s, reference_windows_per_s=batch / ref_s,
                encode_frames_per_s=inf['encode'], decode_frames_per_s=inf['decode'],
                reference_encode_frames_per_s=inf['reference encode'], reference_decode_frames_per_s=inf['reference decode'],
+               encode_mflop_per_frame=inf['encode_flop_per_frame'] / 1e6, decode_mflop_per_frame=inf['decode_flop_per_frame'] / 1e6,
+               reference_decode_mflop_per_frame=inf['reference_decode_flop_per_frame'] / 1e6,
                **pipe, load_1h_s=pipe['load_s'], load_1h_peak_mb=pipe['load_peak_mb'], **lc)
     res['pipeline_vs_model'] = res['pipeline_windows_per_s'] / res['model_windows_per_s']
+    pk = peak['conv_peak_bf16_gflops'] or peak['conv_peak_fp32_gflops']     # the most this machine's convs can do
+    for k in ('encode', 'decode'):
+        res[f'{k}_ceiling_frames_per_s'] = pk * 1e3 / res[f'{k}_mflop_per_frame']
     res['targets'] = {k: dict(op=op, target=t, value=res[k], met=_check(res[k], op, t)) for k, (op, t) in TARGETS.items()}
     res['loadavg_end'] = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
     res['bench_s'] = time.perf_counter() - t_start
@@ -393,7 +416,7 @@ def format_table(r: dict) -> str:
     rows = [('train step (s), fast path', f"{r['train_step_s']:.3f}", f"{r['reference_train_step_s']:.3f} ref", '', ''),
             ('train speed-up vs eager fp32', f"{r['train_speedup_vs_eager_fp32']:.2f}x", '', '', t('train_speedup_vs_eager_fp32')),
             ('train windows/s', f"{r['model_windows_per_s']:.0f}", f"{r['reference_windows_per_s']:.0f} ref", '', ''),
-            ('achieved GFLOP/s (step %.0f GFLOP)' % r['step_gflop'], f"{r['train_gflops']:.0f}", f"{r['reference_gflops']:.0f} ref", '', ''),
+            ('GFLOP/s as written (step %.0f GFLOP)' % r['step_gflop'], f"{r['train_gflops']:.0f}", f"{r['reference_gflops']:.0f} ref", '', ''),
             ('conv peak GFLOP/s bf16 | fp32', f"{r['conv_peak_bf16_gflops'] or 0:.0f}", f"{r['conv_peak_fp32_gflops']:.0f}", '', ''),
             ('fraction of bf16 conv peak', f"{r['train_fraction_of_bf16_peak'] or 0:.2f}", '', '', ''),
             ('speed-up if the step ran at bf16 peak', f"{r['max_speedup_at_bf16_peak'] or 0:.2f}x", '', '', '')]
@@ -402,6 +425,10 @@ def format_table(r: dict) -> str:
               f"{r['encode_frames_per_s'] / r['reference_encode_frames_per_s']:.2f}x", t('encode_frames_per_s')),
              ('decode frames/s', f"{r['decode_frames_per_s']:.0f}", f"{r['reference_decode_frames_per_s']:.0f} ref",
               f"{r['decode_frames_per_s'] / r['reference_decode_frames_per_s']:.2f}x", t('decode_frames_per_s')),
+             ('  MFLOP per frame executed: encode | decode', f"{r['encode_mflop_per_frame']:.2f}",
+              f"{r['decode_mflop_per_frame']:.2f}", f"{r['reference_decode_mflop_per_frame']:.2f} ref decode", ''),
+             ('  ceiling at the conv peak: encode | decode', f"{r['encode_ceiling_frames_per_s']:.0f}",
+              f"{r['decode_ceiling_frames_per_s']:.0f}", '', ''),
              ('pipeline windows/s (prep + batches)', f"{r['pipeline_windows_per_s']:.0f}", f"{r['model_windows_per_s']:.0f} model",
               f"{r['pipeline_vs_model']:.0f}x", t('pipeline_vs_model')),
              ('  prep windows/s | batches by index | by collate', f"{r['prep_windows_per_s']:.0f}",
