@@ -295,9 +295,9 @@ def bench_infer(arch: dict, clips: int, T: int, rounds: int, device: torch.devic
     tune_allocator(False)
     out = {k: clips * T / _med(v) for k, v in times.items()}
     with torch.inference_mode():                                   # what each frame costs, as executed
-        out['encode_flop_per_frame'] = executed_flops(lambda: ours.encode(x[:1])) / T
-        out['decode_flop_per_frame'] = executed_flops(lambda: ours.decode(codes[:1])) / T
-        out['reference_decode_flop_per_frame'] = executed_flops(lambda: ref.decode(rcodes[:1])) / T
+        out['encode_flop_per_frame'] = executed_flops(lambda: ours.encode(x)) / (clips * T)
+        out['decode_flop_per_frame'] = executed_flops(lambda: ours.decode(codes)) / (clips * T)
+        out['reference_decode_flop_per_frame'] = executed_flops(lambda: ref.decode(rcodes)) / (clips * T)
     return out
 
 def bench_pipeline(frames: int, load_frames: int, T: int, batch: int, n_batches: int = 50, seed: int = 0) -> dict:

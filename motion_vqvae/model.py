@@ -228,15 +228,6 @@ class Decoder(nn.Sequential):
         super().__init__(*layers)
         self.groups, self.stride_t, self.down_t, self.fuse = g, int(stride_t), int(down_t), bool(fuse)
         self.per_group = width // g
-        self._phased = {}                       # inference cache of phase weights: not parameters, not saved
-
-    def phased(self, key: Any, make, *ws: Tensor | None):
-        "`make(*ws)`, rebuilt every call while autograd records; otherwise cached until a weight changes (in place or replaced)."
-        if torch.is_grad_enabled() and any(w is not None and w.requires_grad for w in ws): return make(*ws)
-        tag = tuple((w.data_ptr(), w._version, w.dtype, w.device) for w in ws if w is not None)
-        hit = self._phased.get(key)
-        if hit is None or hit[0] != tag: self._phased[key] = hit = (tag, make(*ws))
-        return hit[1]
 
     def forward(self, x: Tensor) -> Tensor:
         if not (self.fuse and self.stride_t == 2 and self.down_t > 0): return super().forward(x)
@@ -246,13 +237,10 @@ class Decoder(nn.Sequential):
         res, up, conv = ups[-1]
         h = res(x)
         # composing costs 18 c^3 fp32 FLOPs per group (c channels each) and saves about 6 c^2 bf16 FLOPs per output
-        # frame and group: worth it from about 6 c output frames, or always once cached (inference)
-        if torch.is_grad_enabled() and conv.weight.requires_grad and h.shape[0] * h.shape[-1] * 2 < 6 * self.per_group:
-            x = conv_m(conv(up(h)))
-        else:
-            pc = self.phased('composed', lambda *w: upsample2_conv_conv_weights(*w, self.groups),
-                             conv.weight, conv.bias, conv_m.weight, conv_m.bias)
-            x = upsample2_conv_conv(h, conv.weight, conv.bias, conv_m.weight, conv_m.bias, self.groups, pc)
+        # frame and group: worth it from about 6 c output frames. Built on every call, never cached: an optimiser
+        # may change the weights in place without a trace (fused AdamW does not bump their version counters)
+        if h.shape[0] * h.shape[-1] * 2 < 6 * self.per_group: x = conv_m(conv(up(h)))
+        else: x = upsample2_conv_conv(h, conv.weight, conv.bias, conv_m.weight, conv_m.bias, self.groups)
         return conv_out(act2(x))
 
 # %% ../nbs/11_model.ipynb #d385dbf2

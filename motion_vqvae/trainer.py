@@ -169,7 +169,7 @@ def build_adamw(params, lr: float = 2e-4, betas=(0.9, 0.99), weight_decay: float
             logger.debug("fused AdamW unavailable (%s): using the plain implementation", e)
     return torch.optim.AdamW(params, **kw)
 
-def build_optimizer(model: nn.Module, cfg: AgentConfig, fused: bool = False) -> torch.optim.Optimizer:
+def build_optimizer(model: nn.Module, cfg: AgentConfig, fused: bool = True) -> torch.optim.Optimizer:
     "AdamW (`build_adamw`; fused where supported with `fused=True`) over the model's trainable parameters with the config's lr, betas and weight decay."
     if cfg.optimizer != 'adamw': raise ConfigError(f"optimizer: {cfg.optimizer!r}, expected adamw")
     return build_adamw(model.parameters(), cfg.lr, cfg.betas, cfg.weight_decay, fused=fused)

@@ -70,9 +70,13 @@ def assert_close_states(a: dict, b: dict, what: str):
 
 def assert_close_history(h1: list, h2: list, what: str):
     assert [(r['iter'], r['split']) for r in h1] == [(r['iter'], r['split']) for r in h2], what
+    # perplexity and active codes count discrete code choices: a latent almost equidistant from two codes may pick
+    # either when two runs differ by float rounding (seen: val perplexity 10.968 vs 11.028 after a 2 -> 1 resume,
+    # with val loss equal to 1.4e-5), so they get 1%; the loss terms stay at 1e-4
     for r1, r2 in zip(h1, h2):
         for k in ('loss', 'recons', 'commit', 'perplexity', 'active_codes'):
-            if k in r1: assert r1[k] == pytest.approx(r2[k], rel=1e-4, abs=1e-6), f"{what}: iter {r1['iter']} {r1['split']} {k}"
+            rel = 1e-2 if k in ('perplexity', 'active_codes') else 1e-4
+            if k in r1: assert r1[k] == pytest.approx(r2[k], rel=rel, abs=1e-6), f"{what}: iter {r1['iter']} {r1['split']} {k}"
 
 
 @pytest.fixture(scope='module')
