@@ -396,3 +396,6 @@ def main(argv: list[str] | None = None) -> int:
 def run_main():
     "Console-script wrapper: exit with `main`'s code."
     sys.exit(main())
+
+# `python -m motion_vqvae.cli ...` works like the `motion-vqvae` command (not inside a Jupyter kernel)
+if __name__ == '__main__' and 'ipykernel' not in sys.modules and 'execnb' not in sys.modules: run_main()
