@@ -196,8 +196,12 @@ def test_checkpoints_complete_after_each_kill(runs):
             assert ck['format'] == ref['format'] and int(ck['iteration']) % SAVE_EVERY == 0, what
             assert {n: t.shape for n, t in ck['model'].items()} == {n: t.shape for n, t in ref['model'].items()}, what
             assert_same(untimed(ck['history']), ref_hist[:int(ck['iteration'])], f"{what} history (log_every 1: one line a step)")
-        assert k['latest']['iteration'] == max(c['iteration'] for c in k['files'].values()) or k['temp'], \
-            f"seed {SEED}, kill {i + 1}: latest.pt is not the newest checkpoint, though no write was interrupted"
+        # latest.pt is re-pointed right after ckpt_N.pt is complete: a kill in that gap (seen once in CI, seed
+        # 1655400703) leaves latest.pt one save behind with no temporary file; the resume then repeats those steps
+        # and the final state is still bit-identical (test_final_model_equals_uninterrupted)
+        newest = max(int(c['iteration']) for c in k['files'].values())
+        assert int(k['latest']['iteration']) in (newest, newest - SAVE_EVERY) or k['temp'], \
+            f"seed {SEED}, kill {i + 1}: latest.pt at {k['latest']['iteration']}, the newest checkpoint at {newest}"
 
 
 def test_final_model_equals_uninterrupted(runs):
