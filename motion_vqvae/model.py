@@ -16,9 +16,9 @@ from torch import Tensor, nn
 from .quantizers import QUANTIZER_OPTIONS, QuantizerOutput, build_quantizer
 
 # %% auto #0
-__all__ = ['CONV_LAYOUTS', 'ACTIVATIONS', 'NORMS', 'resolve_conv_layout', 'to_cl2d', 'LayoutConv1d', 'Upsample1d',
-           'LayoutConvTranspose1d', 'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm', 'make_norm',
-           'ResConv1DBlock', 'Resnet1D', 'Downsample1d', 'Encoder', 'upsample2_conv_conv_weights',
+__all__ = ['CONV_LAYOUTS', 'ACTIVATIONS', 'NORMS', 'resolve_conv_layout', 'to_cl2d', 'conv1d_layout', 'LayoutConv1d',
+           'Upsample1d', 'LayoutConvTranspose1d', 'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm',
+           'make_norm', 'ResConv1DBlock', 'Resnet1D', 'Downsample1d', 'Encoder', 'upsample2_conv_conv_weights',
            'upsample2_conv_conv', 'Decoder', 'param_count', 'part_index', 'MotionVQVAE']
 
 # %% ../nbs/11_model.ipynb #fc305c8e
@@ -34,13 +34,18 @@ def to_cl2d(x: Tensor) -> Tensor:
     "(B, C, T) -> (B, C, 1, T) in channels-last memory (no copy when `x` is a transposed contiguous (B, T, C))."
     return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
 
+def conv1d_layout(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int = 1, padding: int = 0,
+                  dilation: int = 1, groups: int = 1) -> Tensor:
+    "`F.conv1d` with a (C_out, C_in/groups, k) weight on (B, C, T) `x`, or the same conv as `conv2d` over a (B, C, 1, T) view."
+    if x.ndim == 4: return F.conv2d(x, w.unsqueeze(2), b, (1, stride), (0, padding), (1, dilation), groups)
+    return F.conv1d(x, w, b, stride, padding, dilation, groups)
+
 class LayoutConv1d(nn.Conv1d):
     "`nn.Conv1d` (same parameters) that also takes (B, C, 1, T) input and then runs as a `conv2d` over that view."
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4: return super().forward(x)
         if self.padding_mode != 'zeros': raise ValueError(f"LayoutConv1d: padding_mode={self.padding_mode!r} has no cl2d path")
-        return F.conv2d(x, self.weight.unsqueeze(2), self.bias, (1, self.stride[0]), (0, self.padding[0]),
-                        (1, self.dilation[0]), self.groups)
+        return conv1d_layout(x, self.weight, self.bias, self.stride[0], self.padding[0], self.dilation[0], self.groups)
 
 class Upsample1d(nn.Module):
     "Nearest-neighbour up-sampling of time by an integer `scale`, for (B, C, T) or (B, C, 1, T) input."
@@ -125,7 +130,7 @@ class Downsample1d(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim == 4 and self.pad[0] == self.pad[1]:   # even stride: the conv pads itself, keeping channels-last
             c = self.conv
-            return F.conv2d(x, c.weight.unsqueeze(2), c.bias, (1, c.stride[0]), (0, self.pad[0]), 1, c.groups)
+            return conv1d_layout(x, c.weight, c.bias, c.stride[0], self.pad[0], 1, c.groups)
         return self.conv(F.pad(x, self.pad))
 
 class Encoder(nn.Sequential):
@@ -142,11 +147,6 @@ class Encoder(nn.Sequential):
         super().__init__(*layers)
 
 # %% ../nbs/11_model.ipynb #acf31be8
-def _conv_k(x: Tensor, w: Tensor, b: Tensor | None, groups: int) -> Tensor:
-    "k3 conv (padding 1) of (B, C, T) or channels-last (B, C, 1, T) `x` with a (C_out, C_in/groups, 3) weight."
-    if x.ndim == 4: return F.conv2d(x, w.unsqueeze(2), b, 1, (0, 1), 1, groups)
-    return F.conv1d(x, w, b, 1, 1, 1, groups)
-
 def _interleave(o: Tensor, groups: int) -> Tensor:
     "(B, 2C, [1,] T) with channels ordered (group, phase, channel) -> (B, C, [1,] 2T): y[2i + r] = phase r at step i."
     B, C2, T = o.shape[0], o.shape[1], o.shape[-1]
@@ -174,6 +174,8 @@ def _phase_taps() -> Tensor:
             for r in range(2): S[3 * j + k, 3 * r + (r + j + k - 2) // 2 + 1] = 1.0
     return S
 
+_PHASE_TAPS = _phase_taps()
+
 def upsample2_conv_conv_weights(wa: Tensor, ba: Tensor | None, wb: Tensor, bb: Tensor | None,
                                 groups: int = 1) -> tuple[Tensor, Tensor]:
     "Weight (2*C, C/groups, 3), channels ordered (group, phase, channel), and bias of `upsample2_conv_conv`; in fp32 at least."
@@ -184,18 +186,17 @@ def upsample2_conv_conv_weights(wa: Tensor, ba: Tensor | None, wb: Tensor, bb: T
     bb = wb.new_zeros(C) if bb is None else bb
     with torch.autocast(wa.device.type, enabled=False):
         P = torch.einsum('gomj,gmik->goijk', wb.to(dt).reshape(g, c, c, 3), wa.to(dt).reshape(g, c, c, 3))
-        V = P.reshape(g, c, c, 9) @ _phase_taps().to(P)                      # (g, o, i, 3r + e)
+        V = P.reshape(g, c, c, 9) @ _PHASE_TAPS.to(P)                         # (g, o, i, 3r + e)
         w = V.reshape(g, c, c, 2, 3).permute(0, 3, 1, 2, 4).reshape(2 * C, c, 3)
         bc = bb.to(dt).reshape(g, c) + torch.einsum('gomj,gm->go', wb.to(dt).reshape(g, c, c, 3), ba.to(dt).reshape(g, c))
         b = bc.unsqueeze(1).expand(g, 2, c).reshape(2 * C)
     return w.to(wa.dtype), b.to(wa.dtype)
 
-def upsample2_conv_conv(x: Tensor, wa: Tensor, ba: Tensor | None, wb: Tensor, bb: Tensor | None, groups: int = 1,
-                        phased: tuple[Tensor, Tensor] | None = None) -> Tensor:
+def upsample2_conv_conv(x: Tensor, wa: Tensor, ba: Tensor | None, wb: Tensor, bb: Tensor | None, groups: int = 1) -> Tensor:
     "`conv_b(conv_a(upsample_nearest_x2(x)))`, both k3 with padding 1, as one k3 conv over `x` (B, C, T) or (B, C, 1, T)."
     g = groups
-    wp, bp = phased or upsample2_conv_conv_weights(wa, ba, wb, bb, g)
-    y = _interleave(_conv_k(x, wp, bp, g), g)
+    wp, bp = upsample2_conv_conv_weights(wa, ba, wb, bb, g)
+    y = _interleave(conv1d_layout(x, wp, bp, padding=1, groups=g), g)
     # at the first and last output conv_b saw its zero padding, the composed kernel conv_a's value one step outside:
     # those two outputs come from the layers themselves, run on the first and last two input steps (replaced, not
     # corrected, so no gradient flows through a difference of two large terms)

@@ -19,8 +19,8 @@ import torch.nn.functional as F
 
 from .config import AgentConfig
 from .data import Normalizer
-from .features import (placeholder_names, FeatureSpec, apply_joint_map, extract_features, feature_kwargs_from_config,
-                                   features_to_motion, invert_joint_map, start_pose)
+from .features import (FeatureSpec, apply_joint_map, extract_features, feature_kwargs_from_config,
+                                   features_to_motion, invert_joint_map, placeholder_names, start_pose)
 from .io import Motion, detect_format, load_motions, write_bvh, write_npy, write_pkl
 from .kinematics import dof_rmse, motion_mpjpe, root_velocity_error
 from .model import MotionVQVAE
@@ -332,7 +332,7 @@ def _read_for(self, path, **read_kw) -> list[Motion]:
     "Read every clip of `path` (transition frames kept), with the tokenizer's DOF names for unnamed columns."
     fmt = detect_format(path)
     names = self.dof_names
-    if fmt != 'bvh' and names and not placeholder_names(names) and 'sim_to_real_idx' not in self.spec.meta and 'dof_names' not in read_kw:
+    if fmt != 'bvh' and not placeholder_names(names) and 'sim_to_real_idx' not in self.spec.meta and 'dof_names' not in read_kw:
         read_kw['dof_names'] = names
     try: return load_motions(path, **read_kw)
     except ValueError as e:
