@@ -213,6 +213,7 @@ class AgentConfig:
     short_clips: str = config_field('data', 'pad', "clips shorter than a window: pad (repeat the last frame) or drop", choices=('pad', 'drop'))
     drop_transitions: bool = config_field('data', True, "drop transition/bridge frames and split clips there")
     augment_mirror: bool = config_field('data', False, "add the left-right mirror image of every training clip (robot DOF features with exp-map tilt; left_/right_ DOF names)")
+    augment_speed: list[float]|None = config_field('data', None, "time-warp augmentation: add every training clip (and its mirror) played at these speed factors, e.g. [0.8, 1.25]; null = off", gt=0, min_len=1)
     num_workers: int = config_field('data', 0, "DataLoader worker processes (0 = load in the main process)", ge=0)
     # features
     num_joints: int|None = config_field('features', None, "number of DOF the data must have; null = take it from the data", ge=1)

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'window_starts', 'Windows', 'extract_windows', 'split_clips', 'Normalizer', 'MotionWindows', 'DataBundle',
-           'build_datasets', 'build_datasets_from_config']
+           'build_datasets', 'build_datasets_from_config', 'time_warp_features']
 
 # %% ../nbs/04_data.ipynb #3863c98e
 def window_starts(lengths: Sequence[int], window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -211,7 +211,8 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                    val_fraction: float = 0.2, val_clips: Sequence[str] | None = None, split_seed: int = 0,
                    short_clips: str = 'pad', drop_transitions: bool = True,
                    motion_keys: Sequence[str] | None = None, dof_names: Sequence[str] | None = None,
-                   num_joints: int | None = None, augment_mirror: bool = False, **feature_kw) -> DataBundle:
+                   num_joints: int | None = None, augment_mirror: bool = False,
+                   augment_speed: Sequence[float] | None = None, **feature_kw) -> DataBundle:
     "Motion file -> normalised train/val `MotionWindows` split by clip (see the steps above)."
     path, motions = _load_clips(motion_file, motion_keys, dof_names)
     if drop_transitions: motions = [m.drop_transitions() for m in motions]
@@ -229,6 +230,7 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
         feats[m.name], spec = f, s
     train, val = split_clips(list(feats), val_fraction, split_seed, val_clips)
     if augment_mirror: train = _add_mirrors(feats, train, spec, path)
+    if augment_speed: train = _add_speeds(feats, train, spec, augment_speed, path)
     norm = Normalizer.fit([feats[n] for n in train])
     mk = lambda names: MotionWindows.from_features([feats[n] for n in names], names, window_size, window_stride, norm, short_clips)
     sets = {'training': mk(train), 'validation': mk(val) if val else None}
@@ -258,4 +260,28 @@ def build_datasets_from_config(cfg) -> DataBundle:
                           val_fraction=cfg.val_fraction, val_clips=cfg.val_clips, split_seed=cfg.split_seed,
                           short_clips=cfg.short_clips, drop_transitions=cfg.drop_transitions,
                           motion_keys=cfg.motion_keys, num_joints=cfg.num_joints, augment_mirror=cfg.augment_mirror,
+                          augment_speed=cfg.augment_speed,
                           **feature_kwargs_from_config(cfg))
+def time_warp_features(feats: np.ndarray, spec: FeatureSpec, speed: float) -> np.ndarray:
+    "Features `(T, C)` of the clip played `speed` times as fast: interpolated in time, velocity channels scaled."
+    if not speed > 0: raise ValueError(f"time_warp_features: speed={speed}, expected a factor > 0")
+    T = len(feats)
+    t = np.arange(0.0, T - 1 + 1e-9, speed) if T > 1 else np.zeros(1)   # source time of every output frame
+    i0 = np.floor(t).astype(int)
+    i1, a = np.minimum(i0 + 1, T - 1), (t - i0)[:, None]
+    out = feats[i0] * (1 - a) + feats[i1] * a
+    for g in spec.groups:
+        if g.kind in ('lin_vel', 'ang_vel'): out[:, g.start:g.stop] *= speed   # per-second rates scale with speed
+    return out.astype(feats.dtype)
+
+def _add_speeds(feats: dict, train: list[str], spec: FeatureSpec, speeds, path) -> list[str]:
+    "Add `<name>~x<speed>` time-warped features of every training clip to `feats`; returns the extended list."
+    bad = [s for s in speeds if not (isinstance(s, (int, float)) and s > 0)]
+    if bad: raise ValueError(f"{path}: augment_speed: {bad} are not speed factors > 0 (e.g. [0.8, 1.25])")
+    out = list(train)
+    for s in speeds:
+        if float(s) == 1.0: continue                    # the clip itself
+        for n in train:
+            feats[f'{n}~x{s:g}'] = time_warp_features(feats[n], spec, float(s)); out.append(f'{n}~x{s:g}')
+    return out
+
