@@ -221,6 +221,7 @@ class AgentConfig:
     apply_sim_to_real_map: bool = config_field('features', False, "reorder simulation DOF into the real robot's order using sim_to_real_idx")
     real_dof: int|None = config_field('features', None, "DOF count of the real robot (length of sim_to_real_idx)", ge=1)
     sim_to_real_idx: list[int]|None = config_field('features', None, "for each real DOF, the index of the simulation DOF feeding it; -1 = unmapped", ge=-1)
+    include_velocities: bool = config_field('features', True, "add the DOF (or joint) angular velocities to the features; false = positions and rotations only (fewer channels to code)")
     velocity_smoothing: int = config_field('features', 0, "taps of the centred filter smoothing velocities; 0 or 1 = off", ge=0, check=(_odd_or_off, "0, 1 or odd"))
     kinematic_model: str|None = config_field('features', None, "MJCF file for forward kinematics; null = the embedded G1 model when the data has 29 DOF")
     # model

@@ -292,7 +292,7 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
 
 # %% ../nbs/03_features.ipynb #a6395f01
 def feature_kwargs_from_config(cfg) -> dict:
-    "`extract_features` keyword arguments from an `AgentConfig` (prefer_expmap, smoothing, sim-to-real map)."
+    "`extract_features` keyword arguments from an `AgentConfig` (prefer_expmap, smoothing, sim-to-real map, velocities)."
     idx = None
     if getattr(cfg, 'apply_sim_to_real_map', False):
         idx = getattr(cfg, 'sim_to_real_idx', None)
@@ -300,8 +300,9 @@ def feature_kwargs_from_config(cfg) -> dict:
         real = getattr(cfg, 'real_dof', None)
         if real is not None and len(idx) != real:
             raise ValueError(f"config: sim_to_real_idx has {len(idx)} entries, expected real_dof = {real}")
+    vel = bool(getattr(cfg, 'include_velocities', True))
     return dict(prefer_expmap=bool(cfg.prefer_expmap), velocity_smoothing=int(cfg.velocity_smoothing or 0),
-                sim_to_real_idx=idx)
+                sim_to_real_idx=idx, include_dof_vel=vel, include_joint_vel=vel)
 
 # %% ../nbs/03_features.ipynb #8df1ed5f
 def _rot_from(x: np.ndarray, kind: str) -> np.ndarray:
