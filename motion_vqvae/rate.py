@@ -63,7 +63,7 @@ class TokenRate:
         codes = (f"{self.vocab[0]} codes ({math.log2(self.vocab[0]):.3g} bits)" if len(v) == 1
                  else f"{min(v)}..{max(v)} codes ({self.bits_per_step:.4g} bits per step)")
         return (f"{self.tokens_per_second:g} tokens/s ({self.steps_per_second:g} steps/s x {self.streams} "
-                f"stream{'s' if self.streams > 1 else ''}) of {codes} = {self.bits_per_second:.4g} bits/s")
+                f"stream{'s' if self.streams > 1 else ''}) of {codes} = {self.bits_per_second:g} bits/s")
 
     def to_dict(self) -> dict:
         "The rate as a JSON-ready dict (the fields and the derived rates)."

@@ -28,7 +28,7 @@ from .rate import TokenRate, entropy_rate, model_rate
 from .trainer import find_checkpoint, load_checkpoint_file, resolve_body_parts, save_tokenizer_files
 
 # %% auto #0
-__all__ = ['logger', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer']
+__all__ = ['logger', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer', 'select_clips']
 
 # %% ../nbs/21_tokenizer.ipynb #7573b898
 logger = logging.getLogger(__name__)
@@ -362,6 +362,29 @@ def _reconstruct_file(self, in_path: str | Path, out_path: str | Path, overwrite
 MotionTokenizer.read_for, MotionTokenizer.reconstruct_file = _read_for, _reconstruct_file
 
 # %% ../nbs/21_tokenizer.ipynb #74e8fb95
+def select_clips(motions: Sequence[Motion],           # clips, e.g. all those of a file
+                 clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
+                 drop_transitions: bool = False,        # drop transition (bridge) frames; clips left without frames are skipped
+                 where: str | Path = 'motions',         # the file they came from, for messages
+                ) -> list[Motion]:
+    """The `motions` named in `clips`, in their order, an unknown name being a `ValueError` that names `where` and lists
+    its clips; without transition frames if `drop_transitions`."""
+    motions = list(motions)
+    if clips is not None:
+        if isinstance(clips, str): clips = [clips]
+        known = [m.name for m in motions]
+        missing = [c for c in clips if c not in known]
+        if missing:
+            raise ValueError(f"{where}: no clip(s) {missing}; clips in the file: {', '.join(known[:20])}"
+                             + (f" ... ({len(known)} in all)" if len(known) > 20 else ''))
+        keep = set(clips)
+        motions = [m for m in motions if m.name in keep]
+    if drop_transitions:
+        for m in motions:
+            if m.n_stable == 0: logger.warning("%s: %s has only transition frames; skipped", where, m.name)
+        motions = [m.drop_transitions() for m in motions if m.n_stable > 0]
+    return motions
+
 def _read_clips(self,
                 path: str | Path,                      # motion file (NPY, PKL, BVH)
                 clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
@@ -369,21 +392,7 @@ def _read_clips(self,
                ) -> list[Motion]:
     """The clips of `path` read for the tokenizer (`read_for`), in file order: only those named in `clips`, an unknown
     name being a `ValueError` that names the file and lists its clips; without transition frames if `drop_transitions`."""
-    motions = self.read_for(path)
-    if clips is not None:
-        if isinstance(clips, str): clips = [clips]
-        known = [m.name for m in motions]
-        missing = [c for c in clips if c not in known]
-        if missing:
-            raise ValueError(f"{path}: no clip(s) {missing}; clips in the file: {', '.join(known[:20])}"
-                             + (f" ... ({len(known)} in all)" if len(known) > 20 else ''))
-        keep = set(clips)
-        motions = [m for m in motions if m.name in keep]
-    if drop_transitions:
-        for m in motions:
-            if m.n_stable == 0: logger.warning("%s: %s has only transition frames; skipped", path, m.name)
-        motions = [m.drop_transitions() for m in motions if m.n_stable > 0]
-    return motions
+    return select_clips(self.read_for(path), clips, drop_transitions, path)
 
 MotionTokenizer.read_clips = _read_clips
 
