@@ -107,7 +107,7 @@ def format_inspect(info: dict) -> str:
 
 # %% ../nbs/40_cli.ipynb #cc07df45
 def inspect_tokenizer(path: str | Path) -> dict:
-    "Summary of a trained tokenizer (directory, run directory or checkpoint) as a JSON-ready dict: architecture, rate, data, metrics."
+    "Summary of a trained tokenizer (directory, run or checkpoint) as a JSON-ready dict: architecture, rate, data, metrics."
     from motion_vqvae.model import param_count
     from motion_vqvae.tokenizer import MotionTokenizer
     tok = MotionTokenizer.load(path)
@@ -119,13 +119,15 @@ def inspect_tokenizer(path: str | Path) -> dict:
                 width=cfg.width, depth=cfg.depth, output_emb_width=cfg.output_emb_width, code_dim=cfg.code_dim,
                 short_path=bool(cfg.short_path), input_dim=m.input_dim)
     rate = None if tok.fps is None or not tok.nb_code else tok.rate
-    return dict(path=str(path), kind='tokenizer', files='tokenizer' if (Path(path)/'model.safetensors').is_file() else 'checkpoint',
+    files = 'tokenizer' if (Path(path)/'model.safetensors').is_file() else 'checkpoint'
+    return dict(path=str(path), kind='tokenizer', files=files,
                 architecture=arch, parameters=param_count(m),
                 rate=None if rate is None else dict(rate.to_dict(), text=rate.describe()),
                 data=dict(motion_file=cfg.motion_file or 'embedded G1 sample', fps=tok.fps,
                           features=tok.spec.dim, dof=None if tok.dof_names is None else len(tok.dof_names),
                           train_clips=s.get('train_clips'), val_clips=s.get('val_clips')),
-                training={k: s[k] for k in ('iterations', 'wall_time_s', 'device', 'precision', 'processes', 'checkpoint') if k in s},
+                training={k: s[k] for k in ('iterations', 'wall_time_s', 'device', 'precision', 'processes', 'checkpoint')
+                          if k in s},
                 final_metrics=s.get('metrics', {}))
 
 def format_tokenizer(info: dict) -> str:
@@ -140,15 +142,18 @@ def format_tokenizer(info: dict) -> str:
     return '\n'.join([
         f"{info['path']}  (tokenizer, from its {info['files']} files)",
         f"quantizer: {q}",
-        f"tokens: {parts} every {a['frames_per_token']} frames (down_t {a['down_t']}, stride {a['stride_t']}); code shape {a['code_shape']}",
-        f"network: width {a['width']}, depth {a['depth']}, output_emb_width {a['output_emb_width']}, code_dim {a['code_dim']}, "
-        f"short path {'on' if a['short_path'] else 'off'}, {a['input_dim']} input features; {info['parameters']:,} parameters",
+        f"tokens: {parts} every {a['frames_per_token']} frames (down_t {a['down_t']}, stride {a['stride_t']}); "
+        f"code shape {a['code_shape']}",
+        f"network: width {a['width']}, depth {a['depth']}, output_emb_width {a['output_emb_width']}, "
+        f"code_dim {a['code_dim']}, short path {'on' if a['short_path'] else 'off'}, {a['input_dim']} input features; "
+        f"{info['parameters']:,} parameters",
         f"rate: {info['rate']['text'] if info['rate'] else 'n/a (no training fps)'}",
         f"data: {d['motion_file']}, {d['fps']} fps, {d['dof']} DOF; training clips {clips(d['train_clips'])}; "
         f"validation clips {clips(d['val_clips'])}",
         f"training: {t.get('iterations', 'n/a')} iterations, {t.get('wall_time_s', 'n/a')} s on {t.get('device', 'n/a')}",
         f"final val: MPJPE {f('val/mpjpe_mm', '.1f')} mm, DOF RMSE {f('val/dof_rmse', '.4f')} rad, perplexity "
-        f"{f('val/perplexity', '.1f')}, codes used {f('val/code_usage', '.1%')}; training set codes used {f('train/code_usage', '.1%')}"])
+        f"{f('val/perplexity', '.1f')}, codes used {f('val/code_usage', '.1%')}; "
+        f"training set codes used {f('train/code_usage', '.1%')}"])
 
 # %% ../nbs/40_cli.ipynb #7e81e100
 _COMMANDS: dict = {}
@@ -179,8 +184,13 @@ def _configure_inspect(p):
 
 def cmd_inspect(args) -> int:
     "`motion-vqvae inspect [FILE|DIR] [--json]`: summarise a motion file or a trained tokenizer."
-    if args.file is not None and (Path(args.file).is_dir() or Path(args.file).suffix == '.pt'):
-        with _to_user_errors(): info = inspect_tokenizer(args.file)
+    p = None if args.file is None else Path(args.file)
+    if p is not None and p.is_dir():
+        if not any((p/f).exists() for f in ('model.safetensors', 'config.yaml', 'checkpoints')):
+            raise UserError(f"{p}: is a directory, expected a motion file, a tokenizer directory (model.safetensors, "
+                            "config.yaml) or a training run directory (checkpoints/)")
+    if p is not None and (p.is_dir() or p.suffix == '.pt'):
+        with _to_user_errors(): info = inspect_tokenizer(p)
         print(json.dumps(info, indent=2) if args.json else format_tokenizer(info))
         return 0
     kw = {}

@@ -133,7 +133,7 @@ class SubsampleCodec:
 # %% ../nbs/07_codec.ipynb #8b9d8621
 @dataclass(frozen=True)
 class DCTCodec:
-    "Per block of `block_frames` frames and channel: the `coefficients` lowest DCT-II coefficients, `bits_per_value` bits each."
+    "Per channel and block of `block_frames` frames: the `coefficients` lowest DCT-II coefficients, rounded to b bits."
     block_frames: int           # N: frames per block
     coefficients: int           # K: coefficients kept per block and channel (1..N)
     bits_per_value: int         # b: bits of each kept coefficient
@@ -160,7 +160,7 @@ class DCTCodec:
         return channels * self.coefficients * self.bits_per_value * fps / self.block_frames
 
     def encode(self, motion: Motion) -> dict:
-        "What is sent: integer codes (blocks, K, C) in [0, 2**b), plus the DC range and AC magnitude per channel (side information)."
+        "What is sent: codes (blocks, K, C) in [0, 2**b); side information: DC range and AC magnitude per channel."
         x = motion_channels(motion)
         N, nb, b = self.block_frames, self.blocks(motion.n_frames), self.bits_per_value
         x = np.concatenate([x, np.repeat(x[-1:], nb * N - len(x), 0)]).reshape(nb, N, -1)
@@ -196,7 +196,8 @@ def _clip_info(motions: Sequence[Motion]) -> tuple[list[int], int, float, float]
     if isinstance(motions, Motion) or not len(motions): raise ValueError("codec: expected a non-empty list of motions")
     for m in motions:
         _check_robot(m)
-        if m.n_frames < 2: raise ValueError(f"motion {m.name!r}: 1 frame; the codecs need at least 2 (the root velocity error)")
+        if m.n_frames < 2:
+            raise ValueError(f"motion {m.name!r}: 1 frame; the codecs need at least 2 (the root velocity error)")
     chans, fps = {7 + m.dof_pos.shape[1] for m in motions}, {m.fps for m in motions}
     if len(chans) > 1: raise ValueError(f"codec: the motions have different DOF counts {sorted(c - 7 for c in chans)}")
     if len(fps) > 1: raise ValueError(f"codec: the motions have different frame rates {sorted(fps)}; resample them to one")
@@ -209,7 +210,7 @@ DCT_BLOCKS = (32, 64, 128)   # block lengths the DCT codec tries when none is gi
 
 def codec_candidates(motions: Sequence[Motion], bits_per_second: float, codec: str = 'subsample',
                      block_frames: int | None = None) -> list:
-    "The codecs of family `codec` the rate rule considers for `bits_per_second` on `motions` (one per b, and DCT block length)."
+    "The codecs of family `codec` that the rate rule considers for `bits_per_second` on `motions`."
     if codec not in CODECS: raise ValueError(f"codec={codec!r}, expected one of {sorted(CODECS)}")
     try: target = float(bits_per_second)
     except (TypeError, ValueError): target = float('nan')
@@ -239,8 +240,8 @@ def codec_candidates(motions: Sequence[Motion], bits_per_second: float, codec: s
 
 def _score(codec, motions, km, order) -> list[dict]:
     C = 7 + motions[0].dof_pos.shape[1]
-    return [dict(name=m.name, frames=m.n_frames, bits=codec.clip_bits(m.n_frames, C)) | clip_metrics(m, codec.reconstruct(m), km, order)
-            for m in motions]
+    return [dict(name=m.name, frames=m.n_frames, bits=codec.clip_bits(m.n_frames, C))
+            | clip_metrics(m, codec.reconstruct(m), km, order) for m in motions]
 
 
 def evaluate_codec(motions: Sequence[Motion],          # robot clips, one frame rate
@@ -250,7 +251,7 @@ def evaluate_codec(motions: Sequence[Motion],          # robot clips, one frame 
                    order: Sequence[int] | None = None,  # DOF column of each hinge of `km` (default: in order)
                    block_frames: int | None = None,     # N of the DCT codec (None: the best of DCT_BLOCKS)
                    ) -> dict:
-    "The best codec of family `codec` within `bits_per_second` on `motions`, with metrics in `MotionTokenizer.evaluate`'s shape."
+    "The best codec of family `codec` within `bits_per_second` on `motions`, scored as `MotionTokenizer.evaluate`."
     cands = codec_candidates(motions, bits_per_second, codec, block_frames)
     frames, C, fps, seconds = _clip_info(motions)
     key = 'mpjpe_mm' if km is not None else 'dof_rmse_rad'

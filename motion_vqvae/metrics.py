@@ -49,7 +49,8 @@ def kinematic_model_for(n_dof: int,                          # DOF columns of th
 def resolve_kinematic_model(cfg: AgentConfig, spec: FeatureSpec) -> tuple[KinematicModel | None, np.ndarray | None]:
     "`kinematic_model_for` the DOF of a feature layout and `cfg.kinematic_model`; (None, None) without DOF features."
     if 'dof_pos' not in spec:
-        if cfg.kinematic_model: logger.warning("kinematic_model %s ignored: the features have no dof_pos", cfg.kinematic_model)
+        if cfg.kinematic_model:
+            logger.warning("kinematic_model %s ignored: the features have no dof_pos", cfg.kinematic_model)
         return None, None
     return kinematic_model_for(spec.group('dof_pos').dim, spec.meta.get('dof_names'), cfg.kinematic_model)
 
