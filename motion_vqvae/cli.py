@@ -14,9 +14,10 @@ from .io import (MotionFormatError, load_motions, detect_format, sample_motion_p
 from .config import ConfigError, load_config, parse_overrides
 
 # %% auto #0
-__all__ = ['UserError', 'resolve_dof_names', 'inspect_file', 'format_inspect', 'add_command', 'build_parser', 'cmd_inspect',
-           'train_config', 'cmd_train', 'load_tokenizer', 'cmd_reconstruct', 'cmd_encode', 'cmd_decode',
-           'format_evaluation', 'cmd_evaluate', 'cmd_bench', 'main', 'run_main']
+__all__ = ['UserError', 'resolve_dof_names', 'inspect_file', 'format_inspect', 'inspect_tokenizer', 'format_tokenizer',
+           'add_command', 'build_parser', 'cmd_inspect', 'train_config', 'cmd_train', 'load_tokenizer',
+           'cmd_reconstruct', 'cmd_encode', 'cmd_decode', 'format_evaluation', 'cmd_evaluate', 'cmd_bench', 'main',
+           'run_main']
 
 # %% ../nbs/40_cli.ipynb #c0775a6f
 class UserError(ValueError):
@@ -104,6 +105,56 @@ def format_inspect(info: dict) -> str:
     lines += [f"  - {p}" for p in info['problems']]
     return '\n'.join(lines)
 
+# %% ../nbs/40_cli.ipynb #cc07df45
+def inspect_tokenizer(path: str | Path) -> dict:
+    "Summary of a trained tokenizer (directory, run or checkpoint) as a JSON-ready dict: architecture, rate, data, metrics."
+    from motion_vqvae.model import param_count
+    from motion_vqvae.tokenizer import MotionTokenizer
+    tok = MotionTokenizer.load(path)
+    m, cfg, s = tok.model, tok.config, tok.summary
+    fsq = str(cfg.quantizer).lower() in ('fsq', 'residual_fsq')
+    arch = dict(quantizer=cfg.quantizer, nb_code=tok.nb_code, fsq_levels=list(cfg.fsq_levels) if fsq else None,
+                num_quantizers=m.num_quantizers, down_t=m.down_t, stride_t=m.stride_t, frames_per_token=m.downsample_factor,
+                body_parts=cfg.body_parts, n_parts=m.n_parts, part_tokens=m.part_tokens, code_shape=list(m.code_shape),
+                width=cfg.width, depth=cfg.depth, output_emb_width=cfg.output_emb_width, code_dim=cfg.code_dim,
+                short_path=bool(cfg.short_path), input_dim=m.input_dim)
+    rate = None if tok.fps is None or not tok.nb_code else tok.rate
+    files = 'tokenizer' if (Path(path)/'model.safetensors').is_file() else 'checkpoint'
+    return dict(path=str(path), kind='tokenizer', files=files,
+                architecture=arch, parameters=param_count(m),
+                rate=None if rate is None else dict(rate.to_dict(), text=rate.describe()),
+                data=dict(motion_file=cfg.motion_file or 'embedded G1 sample', fps=tok.fps,
+                          features=tok.spec.dim, dof=None if tok.dof_names is None else len(tok.dof_names),
+                          train_clips=s.get('train_clips'), val_clips=s.get('val_clips')),
+                training={k: s[k] for k in ('iterations', 'wall_time_s', 'device', 'precision', 'processes', 'checkpoint')
+                          if k in s},
+                final_metrics=s.get('metrics', {}))
+
+def format_tokenizer(info: dict) -> str:
+    "A human-readable report of `inspect_tokenizer`'s result."
+    a, d, t, fm = info['architecture'], info['data'], info['training'], info['final_metrics']
+    q = a['quantizer'] + (f" levels {a['fsq_levels']}" if a['fsq_levels'] else '') + f", {a['nb_code']} codes"
+    q += f", {a['num_quantizers']} residual layers" if a['num_quantizers'] else ''
+    parts = (f"{a['n_parts']} body parts ({a['body_parts']}) x {a['part_tokens']} tokens" if a['body_parts'] != 'none'
+             else f"whole body x {a['part_tokens']} token{'s' if a['part_tokens'] > 1 else ''}")
+    f = lambda k, fmt: format(fm[k], fmt) if isinstance(fm.get(k), (int, float)) else 'n/a'
+    clips = lambda v: 'n/a' if v is None else f"{len(v)} ({', '.join(v[:6])}{', ...' if len(v) > 6 else ''})"
+    return '\n'.join([
+        f"{info['path']}  (tokenizer, from its {info['files']} files)",
+        f"quantizer: {q}",
+        f"tokens: {parts} every {a['frames_per_token']} frames (down_t {a['down_t']}, stride {a['stride_t']}); "
+        f"code shape {a['code_shape']}",
+        f"network: width {a['width']}, depth {a['depth']}, output_emb_width {a['output_emb_width']}, "
+        f"code_dim {a['code_dim']}, short path {'on' if a['short_path'] else 'off'}, {a['input_dim']} input features; "
+        f"{info['parameters']:,} parameters",
+        f"rate: {info['rate']['text'] if info['rate'] else 'n/a (no training fps)'}",
+        f"data: {d['motion_file']}, {d['fps']} fps, {d['dof']} DOF; training clips {clips(d['train_clips'])}; "
+        f"validation clips {clips(d['val_clips'])}",
+        f"training: {t.get('iterations', 'n/a')} iterations, {t.get('wall_time_s', 'n/a')} s on {t.get('device', 'n/a')}",
+        f"final val: MPJPE {f('val/mpjpe_mm', '.1f')} mm, DOF RMSE {f('val/dof_rmse', '.4f')} rad, perplexity "
+        f"{f('val/perplexity', '.1f')}, codes used {f('val/code_usage', '.1%')}; "
+        f"training set codes used {f('train/code_usage', '.1%')}"])
+
 # %% ../nbs/40_cli.ipynb #7e81e100
 _COMMANDS: dict = {}
 
@@ -125,20 +176,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/40_cli.ipynb #5f1aa102
 def _configure_inspect(p):
-    p.add_argument('file', nargs='?', default=None, help='motion file (.npy, .pkl, .bvh); default: the embedded G1 sample')
+    p.add_argument('file', nargs='?', default=None, help='motion file (.npy, .pkl, .bvh), or a trained tokenizer (directory, '
+                   'run directory or checkpoint .pt); default: the embedded G1 sample')
     p.add_argument('--json', action='store_true', help='print the summary as JSON')
     p.add_argument('--dof-names', default=None, help="names for the DOF columns: 'g1_29dof', 'g1_23dof', a comma list or a text file")
     p.add_argument('--keys', nargs='+', default=None, help='PKL only: motions to read, by key or index')
 
 def cmd_inspect(args) -> int:
-    "`motion-vqvae inspect [FILE] [--json]`: summarise a motion file."
+    "`motion-vqvae inspect [FILE|DIR] [--json]`: summarise a motion file or a trained tokenizer."
+    p = None if args.file is None else Path(args.file)
+    if p is not None and p.is_dir():
+        if not any((p/f).exists() for f in ('model.safetensors', 'config.yaml', 'checkpoints')):
+            raise UserError(f"{p}: is a directory, expected a motion file, a tokenizer directory (model.safetensors, "
+                            "config.yaml) or a training run directory (checkpoints/)")
+    if p is not None and (p.is_dir() or p.suffix == '.pt'):
+        with _to_user_errors(): info = inspect_tokenizer(p)
+        print(json.dumps(info, indent=2) if args.json else format_tokenizer(info))
+        return 0
     kw = {}
     if args.keys: kw['keys'] = [int(k) if k.lstrip('-').isdigit() else k for k in args.keys]
     info = inspect_file(args.file, dof_names=resolve_dof_names(args.dof_names), **kw)
     print(json.dumps(info, indent=2) if args.json else format_inspect(info))
     return 0
 
-add_command('inspect', 'Summarise a motion file: format, clips, DOF or joint names, problems found.', _configure_inspect, cmd_inspect)
+add_command('inspect', 'Summarise a motion file (format, clips, DOF or joint names, problems found) or a trained '
+            'tokenizer (architecture, rate, training data, final metrics).', _configure_inspect, cmd_inspect)
 
 # %% ../nbs/40_cli.ipynb #510ddc46
 def _flag(p, name: str, **kw):
@@ -188,7 +250,8 @@ def _summary_lines(out: Path, m: dict) -> list[str]:
             f"iterations {m.get('iteration')}, training wall time {f('wall_time_s', '.1f')} s",
             f"final val: MPJPE {f('val/mpjpe_mm', '.1f')} mm, DOF RMSE {f('val/dof_rmse', '.4f')} rad, "
             f"perplexity {f('val/perplexity', '.1f')}, codes used {f('val/code_usage', '.1%')}",
-            f"training set: perplexity {f('train/perplexity', '.1f')}, codes used {f('train/code_usage', '.1%')}"]
+            f"training set: perplexity {f('train/perplexity', '.1f')}, codes used {f('train/code_usage', '.1%')}",
+            f"rate: {f('tokens_per_second', 'g')} tokens/s, {f('bits_per_second', 'g')} bits/s (nominal)"]
 
 def cmd_train(args) -> int:
     "`motion-vqvae train`: train a tokenizer; its files and checkpoints land in `--out`."
@@ -213,8 +276,8 @@ add_command('train', 'Train a motion tokenizer: config file or recipe, --set ove
 # %% ../nbs/40_cli.ipynb #55fcf232
 _TOKENIZER_KEYS = ('device', 'kinematic_model')
 
-def _configure_tokenizer(p):
-    p.add_argument('--checkpoint', required=True, metavar='DIR',
+def _configure_tokenizer(p, required: bool = True):
+    p.add_argument('--checkpoint', required=required, default=None, metavar='DIR',
                    help='tokenizer directory, training run directory, or checkpoint file (.pt)')
     _add_set(p, f"run-time settings of the tokenizer ({', '.join(_TOKENIZER_KEYS)})")
     _flag(p, 'device', default=None, help='torch device (cpu, cuda, ...); default: cpu')
@@ -316,37 +379,91 @@ def cmd_decode(args) -> int:
 add_command('decode', 'Decode codes (.npz from encode) back into a motion file.', _configure_decode, cmd_decode)
 
 # %% ../nbs/40_cli.ipynb #20a250e8
+_BASELINES = {'codec': 'subsample', 'dct': 'dct'}
+
 def _configure_evaluate(p):
-    _configure_tokenizer(p)
+    _configure_tokenizer(p, required=False)
     _flag(p, 'motion_file', required=True, help='motion file to evaluate on (NPY, PKL, BVH)')
     p.add_argument('--clips', nargs='+', default=None, metavar='NAME', help='only these clips')
     _flag(p, 'keep_transitions', action='store_true', help='keep transition (bridge) frames of NPY trajectories')
+    p.add_argument('--baseline', choices=sorted(_BASELINES), default=None,
+                   help="also evaluate a no-learning codec at the same rate: codec (subsample and round) or dct (block DCT); "
+                        "without --checkpoint, the codec alone")
+    _flag(p, 'bits_per_second', type=float, default=None, metavar='R',
+          help="rate of the --baseline codec in bits/s (default: the tokenizer's nominal rate)")
     p.add_argument('--json', action='store_true', help='print the metrics as JSON')
     p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the per-clip errors and code usage')
     p.add_argument('--overwrite', action='store_true', help='replace --plot if it exists')
 
+def _rate_line(o: dict) -> str:
+    "The rate of an evaluation: the tokenizer's tokens and bits per second, or the codec and its parameters."
+    if 'codec' in o:
+        p = (f"k={o['frames_per_sample']} frames per sample, b={o['bits_per_value']} bits" if o['codec'] == 'subsample'
+             else f"blocks of {o['block_frames']} frames, {o['coefficients_per_block']} coefficients of {o['bits_per_value']} bits")
+        return (f"codec {o['codec']} ({p}): {o['bits_per_second']:.1f} bits/s achieved, target {o['target_bits_per_second']:g} "
+                f"(nominal {o['nominal_bits_per_second']:.1f}; side information {o['side_bits_per_second']:.1f} bits/s not counted)")
+    return (f"rate: {o['tokens_per_second']:g} tokens/s, {o['bits_per_second']:g} bits/s nominal; entropy of these clips' "
+            f"codes {o['entropy_bits_per_second']:.1f} bits/s")
+
 def format_evaluation(ev: dict) -> str:
-    "A table of `MotionTokenizer.evaluate`'s result: one row per clip, then the overall values."
-    cols = [('frames', 'frames', 'd'), ('tokens', 'tokens', 'd'), ('mpjpe_mm', 'MPJPE mm', '.1f'),
-            ('dof_rmse_rad', 'DOF RMSE rad', '.4f'), ('root_vel_err_mps', 'root vel err m/s', '.4f'),
-            ('perplexity', 'perplexity', '.1f'), ('code_usage', 'codes used', '.1%')]
+    "A table of `MotionTokenizer.evaluate`'s (or `evaluate_codec`'s) result: one row per clip, the overall values, the rate."
+    o = ev['overall']
+    cols = ([('frames', 'frames', 'd'), ('bits', 'bits', 'd')] if 'codec' in o else
+            [('frames', 'frames', 'd'), ('tokens', 'tokens', 'd')])
+    cols += [('mpjpe_mm', 'MPJPE mm', '.1f'), ('dof_rmse_rad', 'DOF RMSE rad', '.4f'), ('root_vel_err_mps', 'root vel err m/s', '.4f')]
+    if 'codec' not in o: cols += [('perplexity', 'perplexity', '.1f'), ('code_usage', 'codes used', '.1%')]
     w = max([7] + [len(c['name']) for c in ev['clips']])
     cell = lambda r, k, fmt, h: format(r[k], fmt).rjust(len(h)) if k in r else 'n/a'.rjust(len(h))
     lines = ['  '.join([f"{'clip':<{w}}"] + [h for _, h, _ in cols])]
-    for r in ev['clips'] + [dict(ev['overall'], name='overall')]:
+    for r in ev['clips'] + [dict(o, name='overall', bits=sum(c.get('bits', 0) for c in ev['clips']))]:
         lines.append('  '.join([f"{r['name']:<{w}}"] + [cell(r, k, fmt, h) for k, h, fmt in cols]))
-    o = ev['overall']
-    lines.append(f"codebook on this data: perplexity {o['perplexity']:.1f}, {o['active_codes']} of "
-                 f"{o['active_codes'] + o['dead_codes']} codes used ({o['code_usage']:.1%})")
+    if 'codec' not in o:
+        lines.append(f"codebook on this data: perplexity {o['perplexity']:.1f}, {o['active_codes']} of "
+                     f"{o['active_codes'] + o['dead_codes']} codes used ({o['code_usage']:.1%})")
+    lines.append(_rate_line(o))
     if 'mpjpe_mm' not in o: lines.append("MPJPE: no kinematic model applies (set one with --set kinematic_model=FILE.xml)")
+    if 'baseline' in ev:
+        lines += ['', f"baseline: the best {ev['baseline']['overall']['codec']} codec within "
+                      f"{ev['baseline']['overall']['target_bits_per_second']:g} bits/s (no learning), on the same clips",
+                  format_evaluation(ev['baseline'])]
     return '\n'.join(lines)
 
+def _codec_evaluation(args, motions, bits_per_second: float, kinematic_model: str | None) -> dict:
+    "`evaluate_codec` of the --baseline codec on `motions`, MPJPE by the kinematic model that fits their DOF."
+    from motion_vqvae.codec import evaluate_codec
+    from motion_vqvae.metrics import kinematic_model_for
+    m0 = motions[0]
+    km, order = (None, None) if m0.dof_pos is None else kinematic_model_for(m0.dof_pos.shape[1], m0.dof_names, kinematic_model)
+    return evaluate_codec(motions, bits_per_second, _BASELINES[args.baseline], km=km, order=order)
+
 def cmd_evaluate(args) -> int:
-    "`motion-vqvae evaluate`: reconstruction metrics per clip and overall, and code statistics."
+    "`motion-vqvae evaluate`: reconstruction metrics per clip and overall, code statistics and rate; optionally a codec baseline."
+    if args.bits_per_second is not None and not args.baseline:
+        raise UserError("--bits-per-second is the rate of a --baseline codec; add --baseline codec or --baseline dct")
+    if args.checkpoint is None:
+        if not args.baseline:
+            raise UserError("--checkpoint is required (a tokenizer directory, run directory or checkpoint file); without "
+                            "one, --baseline codec|dct --bits-per-second R evaluates a no-learning codec alone")
+        if args.bits_per_second is None:
+            raise UserError(f"--baseline {args.baseline} without --checkpoint needs --bits-per-second R (the rate to code at)")
+        if args.plot: raise UserError("--plot shows a tokenizer's code usage; it needs --checkpoint")
+        from motion_vqvae.tokenizer import select_clips
+        ov = parse_overrides(args.set)
+        bad = [k for k in ov if k != 'kinematic_model']
+        if bad: raise UserError(f"--set {', '.join(bad)}: a codec evaluation takes only kinematic_model")
+        with _to_user_errors():
+            motions = select_clips(load_motions(args.motion_file), args.clips, not args.keep_transitions, args.motion_file)
+            ev = _codec_evaluation(args, motions, args.bits_per_second, ov.get('kinematic_model'))
+        print(json.dumps(ev, indent=2) if args.json else format_evaluation(ev))
+        return 0
     tok = load_tokenizer(args)
     with _to_user_errors(): motions = tok.read_clips(args.motion_file, args.clips, drop_transitions=not args.keep_transitions)
     _check_plot_path(args)
-    with _to_user_errors(): ev = tok.evaluate(motions)
+    with _to_user_errors():
+        ev = tok.evaluate(motions)
+        if args.baseline:
+            rate = ev['overall']['bits_per_second'] if args.bits_per_second is None else args.bits_per_second
+            ev['baseline'] = _codec_evaluation(args, motions, rate, tok.config.kinematic_model)
     print(json.dumps(ev, indent=2) if args.json else format_evaluation(ev))
     if args.plot:
         from motion_vqvae.plots import save_evaluation_plot
@@ -354,8 +471,8 @@ def cmd_evaluate(args) -> int:
         print(f"figure -> {img}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
-add_command('evaluate', 'Reconstruction metrics of a tokenizer on a motion file: MPJPE, DOF RMSE, root velocity error, code usage.',
-            _configure_evaluate, cmd_evaluate)
+add_command('evaluate', 'Reconstruction metrics of a tokenizer on a motion file: MPJPE, DOF RMSE, root velocity error, code '
+            'usage, rate; --baseline: a no-learning codec at the same rate.', _configure_evaluate, cmd_evaluate)
 
 def _configure_bench(p):
     p.add_argument('bench_args', nargs=argparse.REMAINDER, metavar='...',

@@ -17,7 +17,7 @@ import torch
 from .features import features_to_motion, placeholder_names
 from .io import Motion, joint_positions
 from .kinematics import KinematicModel, dof_rmse, forward_kinematics, mpjpe
-from .trainer import code_stats
+from .metrics import code_stats
 
 # %% auto #0
 __all__ = ['logger', 'CodeUsage', 'code_usage', 'codebook_vectors', 'pca_2d', 'code_snippet', 'load_history', 'usage_history',
@@ -57,7 +57,7 @@ class CodeUsage:
     def n_tokens(self) -> int: return int(sum(np.asarray(c).size for c in self.clip_codes.values()))
 
     def stats(self) -> dict:
-        "Active codes, dead codes, share used and perplexity (`trainer.code_stats`) of the counts."
+        "Active codes, dead codes, share used and perplexity (`metrics.code_stats`) of the counts."
         return code_stats(torch.as_tensor(self.counts))
 
     def ranking(self) -> np.ndarray:

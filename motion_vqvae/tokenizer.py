@@ -9,7 +9,7 @@ import json
 import logging
 import math
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -22,13 +22,13 @@ from .data import Normalizer
 from .features import (FeatureSpec, apply_joint_map, extract_features, feature_kwargs_from_config,
                                    features_to_motion, invert_joint_map, placeholder_names, start_pose)
 from .io import Motion, detect_format, load_motions, write_bvh, write_npy, write_pkl
-from .kinematics import dof_rmse, motion_mpjpe, root_velocity_error
+from .metrics import aggregate_metrics, clip_metrics, code_stats, count_codes, resolve_kinematic_model
 from .model import MotionVQVAE
-from .trainer import (code_stats, count_codes, find_checkpoint, load_checkpoint_file,
-                                  resolve_body_parts, resolve_kinematic_model, save_tokenizer_files)
+from .rate import TokenRate, entropy_rate, model_rate
+from .trainer import find_checkpoint, load_checkpoint_file, resolve_body_parts, save_tokenizer_files
 
 # %% auto #0
-__all__ = ['logger', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer']
+__all__ = ['logger', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer', 'select_clips']
 
 # %% ../nbs/21_tokenizer.ipynb #7573b898
 logger = logging.getLogger(__name__)
@@ -139,6 +139,12 @@ class MotionTokenizer:
     def dof_names(self) -> list[str] | None:
         "The DOF names (feature order) the tokenizer expects; None for a skeleton tokenizer."
         return list(self.spec.meta['dof_names']) if 'dof_pos' in self.spec else None
+
+    @property
+    def rate(self) -> TokenRate:
+        "Nominal tokens and bits per second at the tokenizer's fps (`rate.TokenRate`)."
+        if self.fps is None: raise ValueError("MotionTokenizer.rate: the tokenizer has no training fps; construct it with fps=")
+        return model_rate(self.model, self.fps)
 
     def n_tokens(self, n_frames: int) -> int:
         "Tokens for a clip of `n_frames` frames: `ceil(n_frames / downsample_factor)`."
@@ -298,31 +304,26 @@ MotionTokenizer.reconstruct = _reconstruct
 
 # %% ../nbs/21_tokenizer.ipynb #32e67d3c
 def _evaluate(self, motions: Sequence[Motion]) -> dict:
-    "Per-clip and overall reconstruction metrics and code statistics of `motions`."
+    "Per-clip and overall reconstruction metrics, code statistics and rate (tokens, bits, entropy bits per second)."
     km, order = self.kinematics
-    clips, counts, frames = [], None, 0
+    clips, counts, codes_all = [], None, []
     for m in motions:
         rec, codes = self._reconstruct_pair(m)
-        r = dict(name=m.name, frames=m.n_frames, tokens=len(codes))
-        if rec.dof_pos is not None:
-            gt = m.dof_pos if 'sim_to_real_idx' not in self.spec.meta else apply_joint_map(m.dof_pos, self.spec.meta['sim_to_real_idx'])[0]
-            if km is not None:
-                r['mpjpe_mm'] = float(motion_mpjpe(km, rec.root_pos, rec.root_quat_wxyz, rec.dof_pos[:, order],
-                                                   m.root_pos, m.root_quat_wxyz, gt[:, order]))
-            r['dof_rmse_rad'] = float(dof_rmse(rec.dof_pos, gt))
-        r['root_vel_err_mps'] = float(root_velocity_error(rec.root_pos, m.root_pos, m.fps))
+        gt = m
+        if rec.dof_pos is not None and 'sim_to_real_idx' in self.spec.meta:   # compare in the tokenizer's DOF order
+            gt = replace(m, dof_pos=apply_joint_map(m.dof_pos, self.spec.meta['sim_to_real_idx'])[0], dof_names=None)
+        r = dict(name=m.name, frames=m.n_frames, tokens=len(codes)) | clip_metrics(gt, rec, km, order)
         c = count_codes(torch.as_tensor(codes)[None], self.nb_code, self.model.num_quantizers)
         r |= {k: v for k, v in code_stats(c).items() if k in ('perplexity', 'code_usage')}
         counts = c if counts is None else counts + c
-        clips.append(r)
+        clips.append(r); codes_all.append(codes)
     if not clips: raise ValueError("evaluate: no motions given")
-    w = np.array([r['frames'] for r in clips], float)
-    overall = dict(clips=len(clips), frames=int(w.sum()), tokens=sum(r['tokens'] for r in clips))
-    for k in ('mpjpe_mm', 'dof_rmse_rad', 'root_vel_err_mps'):
-        if k in clips[0]:
-            v = np.array([r[k] for r in clips])
-            overall[k] = float(np.sqrt((w * v**2).sum() / w.sum())) if k == 'dof_rmse_rad' else float((w * v).sum() / w.sum())
+    agg = aggregate_metrics(clips)
+    overall = dict(clips=agg.pop('clips'), frames=agg.pop('frames'), tokens=sum(r['tokens'] for r in clips), **agg)
     overall |= code_stats(counts)
+    rate = self.rate if self.fps is not None else model_rate(self.model, motions[0].fps)
+    overall |= dict(tokens_per_second=rate.tokens_per_second, bits_per_second=rate.bits_per_second,
+                    entropy_bits_per_second=entropy_rate(codes_all, rate))
     return dict(clips=clips, overall=overall)
 
 MotionTokenizer.evaluate = _evaluate
@@ -361,6 +362,29 @@ def _reconstruct_file(self, in_path: str | Path, out_path: str | Path, overwrite
 MotionTokenizer.read_for, MotionTokenizer.reconstruct_file = _read_for, _reconstruct_file
 
 # %% ../nbs/21_tokenizer.ipynb #74e8fb95
+def select_clips(motions: Sequence[Motion],           # clips, e.g. all those of a file
+                 clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
+                 drop_transitions: bool = False,        # drop transition (bridge) frames; clips left without frames are skipped
+                 where: str | Path = 'motions',         # the file they came from, for messages
+                ) -> list[Motion]:
+    """The `motions` named in `clips`, in their order, an unknown name being a `ValueError` that names `where` and lists
+    its clips; without transition frames if `drop_transitions`."""
+    motions = list(motions)
+    if clips is not None:
+        if isinstance(clips, str): clips = [clips]
+        known = [m.name for m in motions]
+        missing = [c for c in clips if c not in known]
+        if missing:
+            raise ValueError(f"{where}: no clip(s) {missing}; clips in the file: {', '.join(known[:20])}"
+                             + (f" ... ({len(known)} in all)" if len(known) > 20 else ''))
+        keep = set(clips)
+        motions = [m for m in motions if m.name in keep]
+    if drop_transitions:
+        for m in motions:
+            if m.n_stable == 0: logger.warning("%s: %s has only transition frames; skipped", where, m.name)
+        motions = [m.drop_transitions() for m in motions if m.n_stable > 0]
+    return motions
+
 def _read_clips(self,
                 path: str | Path,                      # motion file (NPY, PKL, BVH)
                 clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
@@ -368,21 +392,7 @@ def _read_clips(self,
                ) -> list[Motion]:
     """The clips of `path` read for the tokenizer (`read_for`), in file order: only those named in `clips`, an unknown
     name being a `ValueError` that names the file and lists its clips; without transition frames if `drop_transitions`."""
-    motions = self.read_for(path)
-    if clips is not None:
-        if isinstance(clips, str): clips = [clips]
-        known = [m.name for m in motions]
-        missing = [c for c in clips if c not in known]
-        if missing:
-            raise ValueError(f"{path}: no clip(s) {missing}; clips in the file: {', '.join(known[:20])}"
-                             + (f" ... ({len(known)} in all)" if len(known) > 20 else ''))
-        keep = set(clips)
-        motions = [m for m in motions if m.name in keep]
-    if drop_transitions:
-        for m in motions:
-            if m.n_stable == 0: logger.warning("%s: %s has only transition frames; skipped", path, m.name)
-        motions = [m.drop_transitions() for m in motions if m.n_stable > 0]
-    return motions
+    return select_clips(self.read_for(path), clips, drop_transitions, path)
 
 MotionTokenizer.read_clips = _read_clips
 

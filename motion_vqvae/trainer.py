@@ -39,12 +39,13 @@ from tqdm import tqdm
 
 from .config import AgentConfig, ConfigError
 from .data import DataBundle, MotionWindows, Normalizer, build_datasets_from_config
-from .features import FeatureSpec, features_to_motion, placeholder_names
-from .io import G1_29DOF_NAMES
+from .features import FeatureSpec, features_to_motion
 from .kinematics import KinematicModel, dof_rmse, forward_kinematics, kinematic_chains, motion_mpjpe
 from .losses import MotionVQLoss
+from .metrics import code_stats, count_codes, resolve_kinematic_model   # defined in 06_metrics; importable from here
 from .model import MotionVQVAE
-from .quantizers import ResidualVQ, perplexity_from_counts
+from .quantizers import ResidualVQ
+from .rate import rate_fields
 from .rotations import expmap_to_quat, sixd_to_quat
 
 # %% auto #0
@@ -52,10 +53,10 @@ __all__ = ['logger', 'CHECKPOINT_FORMAT', 'TrainingDiverged', 'RunExistsError', 
            'resolve_amp', 'precision_autocast', 'allocator_env', 'tune_allocator', 'WarmupMultiStep', 'build_adamw',
            'build_optimizer', 'build_scheduler', 'EpochBatchSampler', 'window_tensor', 'gather_batch',
            'ordered_batches', 'InfiniteLoader', 'to_plain', 'rng_state', 'set_rng_state', 'seed_everything',
-           'atomic_path', 'atomic_torch_save', 'atomic_write_text', 'resolve_kinematic_model', 'resolve_body_parts',
-           'feature_fk_fn', 'windows_mpjpe', 'code_stats', 'count_codes', 'evaluate', 'DistInfo', 'dist_env',
-           'is_main_process', 'init_distributed', 'barrier', 'broadcast_object', 'wrap_ddp', 'load_checkpoint_file',
-           'find_checkpoint', 'run_files', 'run_evidence', 'stale_temp_files', 'MVQVAEAgent', 'save_tokenizer_files']
+           'atomic_path', 'atomic_torch_save', 'atomic_write_text', 'resolve_body_parts', 'feature_fk_fn',
+           'windows_mpjpe', 'evaluate', 'DistInfo', 'dist_env', 'is_main_process', 'init_distributed', 'barrier',
+           'broadcast_object', 'wrap_ddp', 'load_checkpoint_file', 'find_checkpoint', 'run_files', 'run_evidence',
+           'stale_temp_files', 'MVQVAEAgent', 'save_tokenizer_files']
 
 # %% ../nbs/20_trainer.ipynb #f6270874
 logger = logging.getLogger(__name__)
@@ -354,25 +355,6 @@ def atomic_write_text(text: str, path: str | Path) -> Path:
     return Path(path)
 
 # %% ../nbs/20_trainer.ipynb #c3293d3a
-def resolve_kinematic_model(cfg: AgentConfig, spec: FeatureSpec) -> tuple[KinematicModel | None, np.ndarray | None]:
-    "(model, dof_order) for MPJPE: `dof_order[j]` is the feature DOF column of the model's hinge j; (None, None) when no model applies."
-    if 'dof_pos' not in spec:
-        if cfg.kinematic_model: logger.warning("kinematic_model %s ignored: the features have no dof_pos", cfg.kinematic_model)
-        return None, None
-    n = spec.group('dof_pos').dim
-    names = list(spec.meta.get('dof_names') or [])
-    if placeholder_names(names): names = []                            # placeholder names (NPY files): match by count
-    if cfg.kinematic_model: km = KinematicModel.from_xml(cfg.kinematic_model)
-    elif n == len(G1_29DOF_NAMES) and names in ([], G1_29DOF_NAMES): km = KinematicModel.g1()
-    else: return None, None
-    where = cfg.kinematic_model or 'embedded G1 model'
-    if not names:
-        if n != km.num_dof: raise ValueError(f"{where}: {km.num_dof} DOF, but the features have {n} DOF columns")
-        return km, np.arange(n)
-    missing = [d for d in km.dof_names if d not in names]
-    if missing: raise ValueError(f"{where}: DOF {missing[:5]} are not in the features' dof_names {names[:5]}...")
-    return km, np.array([names.index(d) for d in km.dof_names])
-
 def resolve_body_parts(cfg: AgentConfig, spec: FeatureSpec) -> list[list[int]] | None:
     "Feature channels of each body part for `cfg.body_parts`: None for 'none'; else the root features, then one part per kinematic chain ('auto') or per DOF ('dof')."
     mode = getattr(cfg, 'body_parts', 'none') or 'none'
@@ -419,22 +401,6 @@ def windows_mpjpe(pred: np.ndarray, gt: np.ndarray, spec: FeatureSpec, fps: floa
                 np.stack([m.dof_pos for m in ms])[..., dof_order])
     (pp, pq, pd), (gp, gq, gd) = motions(pred), motions(gt)
     return {'mpjpe_mm': float(motion_mpjpe(km, pp, pq, pd, gp, gq, gd)), 'dof_rmse': float(dof_rmse(pd, gd))}
-
-# %% ../nbs/20_trainer.ipynb #2c6ec96d
-def code_stats(counts: Tensor) -> dict:
-    "Active codes, dead codes, share of codes used and perplexity of a code histogram (nb_code,) or (Q, nb_code)."
-    c = torch.as_tensor(counts).float().reshape(-1, counts.shape[-1])
-    active = int((c > 0).sum())
-    return {'active_codes': active, 'dead_codes': c.numel() - active, 'code_usage': active / c.numel(),
-            'perplexity': float(perplexity_from_counts(c).mean())}
-
-def count_codes(codes: Tensor, nb_code: int, num_layers: int | None = None) -> Tensor:
-    "Histogram (nb_code,) of `codes` of any shape; with residual `num_layers` Q (the last axis) one per layer, (Q, nb_code). Code -1 (dropped layer) is not counted."
-    if num_layers:
-        if codes.shape[-1] != num_layers: raise ValueError(f"count_codes: codes shape {tuple(codes.shape)}, expected {num_layers} layers last")
-        return torch.stack([count_codes(codes[..., q], nb_code) for q in range(num_layers)])
-    c = codes.reshape(-1)
-    return torch.bincount(c[c >= 0].cpu(), minlength=nb_code)
 
 # %% ../nbs/20_trainer.ipynb #684e78fb
 @contextlib.contextmanager
@@ -961,8 +927,8 @@ class MVQVAEAgent:
         return self.final_metrics()
 
     def final_metrics(self) -> dict:
-        "The latest train and val metrics (prefixed 'train/', 'val/'), iteration and wall time."
-        out = {'iteration': self.iteration, 'wall_time_s': round(self._wall, 3)}
+        "The latest train and val metrics (prefixed 'train/', 'val/'), iteration, wall time and nominal rate (`rate_fields`)."
+        out = {'iteration': self.iteration, 'wall_time_s': round(self._wall, 3), **rate_fields(self.model, self.data.fps)}
         for split in ('train', 'val', 'train_codes'):
             rec = next((r for r in reversed(self.history) if r['split'] == split), None)
             if rec: out |= {f"{split if split != 'train_codes' else 'train'}/{k}": v for k, v in rec.items()

@@ -215,9 +215,10 @@ class CodebookWidget(widgets.VBox):
         self.code = widgets.Dropdown(options=[(f"{c} ({counts[c]} tokens)", int(c)) for c in self.usage.ranking()],
                                      description='code')
         st = self.usage.stats()
+        rate = f"<br>rate: {tokenizer.rate.describe()}" if getattr(tokenizer, 'fps', None) else ''
         self.stats = widgets.HTML(f"<b>{len(self.usage.clip_codes)} clips, {self.usage.n_tokens} tokens</b>: perplexity "
                                   f"{st['perplexity']:.1f}; {st['active_codes']} active, {st['dead_codes']} dead of "
-                                  f"{self.usage.nb_code} codes")
+                                  f"{self.usage.nb_code} codes{rate}")
         self.where = widgets.HTML(layout=widgets.Layout(width='380px', max_height='330px', overflow='auto'))
         m = dict(l=50, r=10, t=40, b=40)
         self.fig_hist = go.FigureWidget(go.Bar(marker_line_width=0),
