@@ -16,7 +16,8 @@ from torch import Tensor, nn
 from .fastconv import (CONV_LAYOUTS, LayoutConv1d, LayoutConvTranspose1d, Upsample1d, conv1d_layout,
                                    resolve_conv_layout, to_cl2d, upsample2_conv_conv, upsample2_conv_conv_stage,
                                    upsample2_conv_conv_weights)
-from .quantizers import QUANTIZER_OPTIONS, QuantizerOutput, build_quantizer
+from .quantizers import QuantizerOutput, build_quantizer
+from .registry import QUANTIZERS
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'NORMS', 'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm', 'make_norm', 'ResConv1DBlock',
@@ -297,7 +298,7 @@ class MotionVQVAE(nn.Module):
 
     @classmethod
     def from_config(cls, cfg: Any, input_dim: int, parts: Sequence[Sequence[int]] | None = None) -> 'MotionVQVAE':
-        "Build from any object with AgentConfig's field names (missing or None fields keep the defaults); `parts` = resolved body parts."
+        "Build from any object with AgentConfig's field names (missing or None fields keep the defaults)."
         def get(name, default=None):
             v = getattr(cfg, name, None)
             return default if v is None else v
@@ -306,10 +307,10 @@ class MotionVQVAE(nn.Module):
         arch = {k: v for k, v in arch.items() if v is not None}
         name = get('quantizer', 'ema_reset')
         key = 'none' if name is None else str(name).lower()
-        if key not in QUANTIZER_OPTIONS: build_quantizer(name)   # raises with the list of valid names
-        rename = {'levels': 'fsq_levels'}                         # config field name of each quantizer option
-        opts = {o: get(rename.get(o, o)) for o in QUANTIZER_OPTIONS[key]}
-        opts = {k: v for k, v in opts.items() if v is not None}
-        if key in ('fsq', 'residual_fsq') and 'levels' in opts: arch['nb_code'] = math.prod(opts['levels'])  # FSQ: the grid is the codebook
+        if key not in QUANTIZERS: build_quantizer(name)           # raises with the list of valid names
+        spec = QUANTIZERS[key]
+        opts = spec.config_options(cfg)                           # each option from the config field feeding it
+        n = spec.codebook_size(arch.get('nb_code'), opts)         # FSQ: the grid is the codebook
+        if n is not None: arch['nb_code'] = n
         return cls(input_dim, norm=getattr(cfg, 'norm', None), quantizer=name, conv_layout=get('conv_layout', 'auto'),
                    parts=parts, **arch, **opts)
