@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from .registry import CONFIG_QUANTIZERS, QUANTIZERS
+
 # %% ../nbs/00_config.ipynb #e395d42c
 _logger = logging.getLogger(__name__)
 
@@ -193,7 +195,6 @@ def _increasing(xs:list) -> str|None:
     return None if all(a < b for a, b in zip(xs, xs[1:])) else "is not strictly increasing"
 
 _ACTS, _NORMS = ('relu', 'silu', 'gelu'), ('none', 'LN', 'GN', 'BN')
-_QUANTIZERS = ('orig', 'ema', 'reset', 'ema_reset', 'residual', 'fsq', 'residual_fsq')
 _DEVICE_RE, _DEVICE_TEXT = r'auto|cpu|mps|cuda(:\d+)?', "auto, cpu, mps, cuda or cuda:N"
 GROUPS = ('data', 'features', 'model', 'losses', 'optimizer', 'run')
 
@@ -235,7 +236,7 @@ class AgentConfig:
     nb_code: int = config_field('model', 512, "codebook entries per quantizer layer", ge=1)
     activation: str = config_field('model', 'relu', "activation function", choices=_ACTS)
     norm: str = config_field('model', 'none', "normalisation in the residual blocks", choices=_NORMS, none_as='none')
-    quantizer: str = config_field('model', 'ema_reset', "vector quantizer", choices=_QUANTIZERS)
+    quantizer: str = config_field('model', 'ema_reset', "vector quantizer", choices=CONFIG_QUANTIZERS)
     mu: float = config_field('model', 0.99, "EMA decay of codebook updates (ema, ema_reset)", ge=0, lt=1)
     num_quantizers: int = config_field('model', 1, "quantizer layers of the residual quantizers (residual, residual_fsq)", ge=1)
     quantize_dropout_prob: float = config_field('model', 0.0, "probability of dropping the later residual layers in training", ge=0, le=1)
@@ -297,8 +298,9 @@ class AgentConfig:
 
     @property
     def codebook_size(self) -> int:
-        "Distinct codes per quantizer layer: `nb_code`, or the product of `fsq_levels` for FSQ and residual FSQ."
-        return math.prod(self.fsq_levels) if self.quantizer in ('fsq', 'residual_fsq') else self.nb_code
+        "Distinct codes per quantizer layer: `nb_code`, or what the quantizer's registered rule makes of its options."
+        spec = QUANTIZERS[self.quantizer]
+        return spec.codebook_size(self.nb_code, spec.config_options(self))
 
 # %% ../nbs/00_config.ipynb #11f40471
 @functools.cache

@@ -243,18 +243,11 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
                      sim_to_real_idx: Sequence[int] | None = None, include_dof_vel: bool = True,
                      include_joint_vel: bool = True) -> tuple[np.ndarray, FeatureSpec]:
     "Features `(T, C)` float32 and their `FeatureSpec` for one clip (layout in the table above)."
-    T = len(motion.root_pos)
-    if motion.fps is None or not motion.fps > 0: raise ValueError(f"{motion.name}: fps {motion.fps}, expected > 0")
-    if np.shape(motion.root_pos) != (T, 3) or np.shape(motion.root_quat_wxyz) != (T, 4):
-        raise ValueError(f"{motion.name}: root_pos {np.shape(motion.root_pos)} / root_quat_wxyz "
-                         f"{np.shape(motion.root_quat_wxyz)}, expected (T,3) / (T,4)")
-    fps = float(motion.fps)
+    T, fps = motion.n_frames, motion.fps          # shapes, dtypes and fps were checked when the Motion was built
     arrays, blocks = _root_blocks(motion, prefer_expmap)
     meta: dict[str, Any] = {'rotation': 'expmap' if prefer_expmap else '6d'}
     if motion.dof_pos is not None:
-        dof = np.asarray(motion.dof_pos, np.float64)
-        if dof.ndim != 2 or len(dof) != T:
-            raise ValueError(f"{motion.name}: dof_pos shape {dof.shape}, expected (T={T}, N)")
+        dof = motion.dof_pos
         names = list(motion.dof_names) if motion.dof_names is not None else [f'dof_{i}' for i in range(dof.shape[1])]
         if sim_to_real_idx is not None:
             dof, names = apply_joint_map(dof, sim_to_real_idx, names)
@@ -266,9 +259,7 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
             arrays.append(_fdiff(dof, fps)); blocks.append(('dof_vel', 'ang_vel', [f'dof_vel:{n}' for n in names], 'rad/s'))
     elif motion.joint_quat_wxyz is not None:
         if sim_to_real_idx is not None: raise ValueError(f"{motion.name}: sim_to_real_idx given but the motion has no dof_pos (ball-joint skeleton)")
-        q = quat_normalize(np.asarray(motion.joint_quat_wxyz, np.float64))
-        if q.ndim != 3 or q.shape[0] != T or q.shape[2] != 4:
-            raise ValueError(f"{motion.name}: joint_quat_wxyz shape {q.shape}, expected (T={T}, J, 4)")
+        q = quat_normalize(motion.joint_quat_wxyz)
         J = q.shape[1]
         jn = list(motion.joint_names) if motion.joint_names is not None else [f'joint_{j}' for j in range(J)]
         meta.update(skeleton='ball_joint', joint_names=jn,

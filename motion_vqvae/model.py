@@ -13,56 +13,22 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .quantizers import QUANTIZER_OPTIONS, QuantizerOutput, build_quantizer
+from .fastconv import (CONV_LAYOUTS, LayoutConv1d, LayoutConvTranspose1d, Upsample1d, conv1d_layout,
+                                   resolve_conv_layout, to_cl2d, upsample2_conv_conv, upsample2_conv_conv_stage,
+                                   upsample2_conv_conv_weights)
+from .quantizers import QuantizerOutput, build_quantizer
+from .registry import QUANTIZERS
 
 # %% auto #0
-__all__ = ['CONV_LAYOUTS', 'ACTIVATIONS', 'NORMS', 'resolve_conv_layout', 'to_cl2d', 'conv1d_layout', 'LayoutConv1d',
-           'Upsample1d', 'LayoutConvTranspose1d', 'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm',
-           'make_norm', 'ResConv1DBlock', 'Resnet1D', 'Downsample1d', 'Encoder', 'upsample2_conv_conv_weights',
-           'upsample2_conv_conv', 'Decoder', 'param_count', 'part_index', 'MotionVQVAE']
+__all__ = ['ACTIVATIONS', 'NORMS', 'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm', 'make_norm', 'ResConv1DBlock',
+           'Resnet1D', 'Downsample1d', 'Encoder', 'Decoder', 'param_count', 'part_index', 'MotionVQVAE', 'CONV_LAYOUTS',
+           'resolve_conv_layout', 'to_cl2d', 'conv1d_layout', 'LayoutConv1d', 'Upsample1d', 'LayoutConvTranspose1d',
+           'upsample2_conv_conv_weights', 'upsample2_conv_conv']
 
-# %% ../nbs/11_model.ipynb #fc305c8e
-CONV_LAYOUTS = ('auto', 'ncl', 'cl2d')
-
-def resolve_conv_layout(conv_layout: str, device: torch.device | str) -> str:
-    "The layout actually used, 'ncl' or 'cl2d', for `conv_layout` ('auto'|'ncl'|'cl2d') on `device`."
-    if conv_layout not in CONV_LAYOUTS: raise ValueError(f"conv_layout={conv_layout!r}, expected one of {CONV_LAYOUTS}")
-    if conv_layout != 'auto': return conv_layout
-    return 'cl2d' if torch.device(device).type == 'cpu' else 'ncl'
-
-def to_cl2d(x: Tensor) -> Tensor:
-    "(B, C, T) -> (B, C, 1, T) in channels-last memory (no copy when `x` is a transposed contiguous (B, T, C))."
-    return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
-
-def conv1d_layout(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int = 1, padding: int = 0,
-                  dilation: int = 1, groups: int = 1) -> Tensor:
-    "`F.conv1d` with a (C_out, C_in/groups, k) weight on (B, C, T) `x`, or the same conv as `conv2d` over a (B, C, 1, T) view."
-    if x.ndim == 4: return F.conv2d(x, w.unsqueeze(2), b, (1, stride), (0, padding), (1, dilation), groups)
-    return F.conv1d(x, w, b, stride, padding, dilation, groups)
-
-class LayoutConv1d(nn.Conv1d):
-    "`nn.Conv1d` (same parameters) that also takes (B, C, 1, T) input and then runs as a `conv2d` over that view."
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4: return super().forward(x)
-        if self.padding_mode != 'zeros': raise ValueError(f"LayoutConv1d: padding_mode={self.padding_mode!r} has no cl2d path")
-        return conv1d_layout(x, self.weight, self.bias, self.stride[0], self.padding[0], self.dilation[0], self.groups)
-
-class Upsample1d(nn.Module):
-    "Nearest-neighbour up-sampling of time by an integer `scale`, for (B, C, T) or (B, C, 1, T) input."
-    def __init__(self, scale: int):
-        super().__init__()
-        self.scale = int(scale)
-    def extra_repr(self) -> str: return f"scale={self.scale}"
-    def forward(self, x: Tensor) -> Tensor:
-        return F.interpolate(x, scale_factor=(1, self.scale) if x.ndim == 4 else self.scale, mode='nearest')
-
-# %% ../nbs/11_model.ipynb #eb8c555f
-class LayoutConvTranspose1d(nn.ConvTranspose1d):
-    "`nn.ConvTranspose1d` (same parameters) that also takes (B, C, 1, T) input, as a `conv_transpose2d` over that view."
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4: return super().forward(x)
-        return F.conv_transpose2d(x, self.weight.unsqueeze(2), self.bias, (1, self.stride[0]), (0, self.padding[0]),
-                                  (0, self.output_padding[0]), self.groups, (1, self.dilation[0]))
+# %% ../nbs/11_model.ipynb #fcba3c72
+# the layers of the fast-convolution chapter, importable from here as before they moved there
+_all_ = ['CONV_LAYOUTS', 'resolve_conv_layout', 'to_cl2d', 'conv1d_layout', 'LayoutConv1d', 'Upsample1d',
+         'LayoutConvTranspose1d', 'upsample2_conv_conv_weights', 'upsample2_conv_conv']
 
 # %% ../nbs/11_model.ipynb #d223bf73
 ACTIVATIONS = {'relu': nn.ReLU, 'silu': nn.SiLU, 'gelu': nn.GELU}
@@ -146,75 +112,9 @@ class Encoder(nn.Sequential):
         layers.append(LayoutConv1d(width, output_emb_width, 3, padding=1, groups=g))
         super().__init__(*layers)
 
-# %% ../nbs/11_model.ipynb #acf31be8
-def _interleave(o: Tensor, groups: int) -> Tensor:
-    "(B, 2C, [1,] T) with channels ordered (group, phase, channel) -> (B, C, [1,] 2T): y[2i + r] = phase r at step i."
-    B, C2, T = o.shape[0], o.shape[1], o.shape[-1]
-    c = C2 // (2 * groups)
-    if o.ndim == 4:                                                # channels-last (B, 1, T, 2C) in memory
-        n = o.permute(0, 2, 3, 1)
-        if groups == 1: return n.reshape(B, 1, 2 * T, c).permute(0, 3, 1, 2)      # already in order: a view
-        y = n.reshape(B, T, groups, 2, c).transpose(2, 3)                         # (B, T, 2, g, c): one copy
-        return y.reshape(B, 1, 2 * T, C2 // 2).permute(0, 3, 1, 2)
-    return o.reshape(B, groups, 2, c, T).permute(0, 1, 3, 4, 2).reshape(B, C2 // 2, 2 * T)
-
-def _conv_short(x: Tensor, w: Tensor, b: Tensor | None, groups: int) -> Tensor:
-    "Unpadded conv of a few steps of (B, C, L) `x` as one matmul (oneDNN's conv backward is very slow at 1 or 2 steps)."
-    B, C, L = x.shape
-    k = w.shape[-1]
-    win = x.unfold(-1, k, 1).reshape(B, groups, C // groups, L - k + 1, k)           # (B, g, c_in, T', k)
-    y = torch.einsum('bgitk,goik->bgot', win, w.reshape(groups, -1, C // groups, k)).reshape(B, -1, L - k + 1)
-    return y if b is None else y + b[:, None].to(y.dtype)
-
-def _phase_taps() -> Tensor:
-    "(9, 6) 0/1 map: product W^b_j W^a_k (row 3j + k) -> phase r, tap e of the composed weight (column 3r + e)."
-    S = torch.zeros(9, 6)
-    for j in range(3):
-        for k in range(3):
-            for r in range(2): S[3 * j + k, 3 * r + (r + j + k - 2) // 2 + 1] = 1.0
-    return S
-
-_PHASE_TAPS = _phase_taps()
-
-def upsample2_conv_conv_weights(wa: Tensor, ba: Tensor | None, wb: Tensor, bb: Tensor | None,
-                                groups: int = 1) -> tuple[Tensor, Tensor]:
-    "Weight (2*C, C/groups, 3), channels ordered (group, phase, channel), and bias of `upsample2_conv_conv`; in fp32 at least."
-    C, g = wa.shape[0], groups
-    c = C // g
-    dt = torch.promote_types(wa.dtype, torch.float32)
-    ba = wa.new_zeros(C) if ba is None else ba
-    bb = wb.new_zeros(C) if bb is None else bb
-    with torch.autocast(wa.device.type, enabled=False):
-        P = torch.einsum('gomj,gmik->goijk', wb.to(dt).reshape(g, c, c, 3), wa.to(dt).reshape(g, c, c, 3))
-        V = P.reshape(g, c, c, 9) @ _PHASE_TAPS.to(P)                         # (g, o, i, 3r + e)
-        w = V.reshape(g, c, c, 2, 3).permute(0, 3, 1, 2, 4).reshape(2 * C, c, 3)
-        bc = bb.to(dt).reshape(g, c) + torch.einsum('gomj,gm->go', wb.to(dt).reshape(g, c, c, 3), ba.to(dt).reshape(g, c))
-        b = bc.unsqueeze(1).expand(g, 2, c).reshape(2 * C)
-    return w.to(wa.dtype), b.to(wa.dtype)
-
-def upsample2_conv_conv(x: Tensor, wa: Tensor, ba: Tensor | None, wb: Tensor, bb: Tensor | None, groups: int = 1) -> Tensor:
-    "`conv_b(conv_a(upsample_nearest_x2(x)))`, both k3 with padding 1, as one k3 conv over `x` (B, C, T) or (B, C, 1, T)."
-    g = groups
-    wp, bp = upsample2_conv_conv_weights(wa, ba, wb, bb, g)
-    y = _interleave(conv1d_layout(x, wp, bp, padding=1, groups=g), g)
-    # at the first and last output conv_b saw its zero padding, the composed kernel conv_a's value one step outside:
-    # those two outputs come from the layers themselves, run on the first and last two input steps (replaced, not
-    # corrected, so no gradient flows through a difference of two large terms)
-    x3, T = (x.squeeze(2) if x.ndim == 4 else x), x.shape[-1]
-    uf = F.pad(x3[..., :2], (0, 2 - min(T, 2))).repeat_interleave(2, -1)    # u[0..3]; beyond the end: zero padding
-    ul = F.pad(x3[..., -2:], (2 - min(T, 2), 0)).repeat_interleave(2, -1)   # u[2T-4..2T-1]
-    hf = _conv_short(F.pad(uf[..., :3], (1, 0)), wa, ba, g)                  # h[0], h[1]
-    hl = _conv_short(F.pad(ul[..., 1:], (0, 1)), wa, ba, g)                  # h[2T-2], h[2T-1]
-    first = _conv_short(F.pad(hf, (1, 0)), wb, bb, g)                        # y[0]
-    last = _conv_short(F.pad(hl, (0, 1)), wb, bb, g)                         # y[2T-1]
-    if y.ndim == 4: first, last = first.unsqueeze(2), last.unsqueeze(2)
-    y[..., :1] = first.to(y.dtype)
-    y[..., -1:] = last.to(y.dtype)
-    return y
-
 # %% ../nbs/11_model.ipynb #11381dd7
 class Decoder(nn.Sequential):
-    "(B, output_emb_width, T') -> (B, input_dim, T' * stride_t**down_t); mirrors `Encoder`. `fuse`: the last x2 up-sampling and the two convs after it as one conv (same function, fewer FLOPs)."
+    "(B, output_emb_width, T') -> (B, input_dim, T' * stride_t**down_t), mirroring `Encoder`; `fuse`: see `forward`."
     def __init__(self, input_dim: int = 263, output_emb_width: int = 512, down_t: int = 2, stride_t: int = 2,
                  width: int = 512, depth: int = 3, dilation_growth_rate: int = 3,
                  activation: str = 'relu', norm: str | None = None, groups: int = 1, fuse: bool = True):
@@ -228,21 +128,15 @@ class Decoder(nn.Sequential):
                    LayoutConv1d(width, input_dim, 3, padding=1, groups=g)]
         super().__init__(*layers)
         self.groups, self.stride_t, self.down_t, self.fuse = g, int(stride_t), int(down_t), bool(fuse)
-        self.per_group = width // g
 
     def forward(self, x: Tensor) -> Tensor:
+        "The layers in order; with `fuse`, the last x2 up-sampling and the two k3 convs after it run as one conv."
         if not (self.fuse and self.stride_t == 2 and self.down_t > 0): return super().forward(x)
         conv_in, act, *ups, conv_m, act2, conv_out = self
         x = act(conv_in(x))
         for blk in ups[:-1]: x = blk(x)
         res, up, conv = ups[-1]
-        h = res(x)
-        # composing costs 18 c^3 fp32 FLOPs per group (c channels each) and saves about 6 c^2 bf16 FLOPs per output
-        # frame and group: worth it from about 6 c output frames. Built on every call, never cached: an optimiser
-        # may change the weights in place without a trace (fused AdamW does not bump their version counters)
-        if h.shape[0] * h.shape[-1] * 2 < 6 * self.per_group: x = conv_m(conv(up(h)))
-        else: x = upsample2_conv_conv(h, conv.weight, conv.bias, conv_m.weight, conv_m.bias, self.groups)
-        return conv_out(act2(x))
+        return conv_out(act2(upsample2_conv_conv_stage(res(x), up, conv, conv_m, self.groups)))
 
 # %% ../nbs/11_model.ipynb #d385dbf2
 def param_count(module: nn.Module, trainable_only: bool = False) -> int:
@@ -404,7 +298,7 @@ class MotionVQVAE(nn.Module):
 
     @classmethod
     def from_config(cls, cfg: Any, input_dim: int, parts: Sequence[Sequence[int]] | None = None) -> 'MotionVQVAE':
-        "Build from any object with AgentConfig's field names (missing or None fields keep the defaults); `parts` = resolved body parts."
+        "Build from any object with AgentConfig's field names (missing or None fields keep the defaults)."
         def get(name, default=None):
             v = getattr(cfg, name, None)
             return default if v is None else v
@@ -413,10 +307,10 @@ class MotionVQVAE(nn.Module):
         arch = {k: v for k, v in arch.items() if v is not None}
         name = get('quantizer', 'ema_reset')
         key = 'none' if name is None else str(name).lower()
-        if key not in QUANTIZER_OPTIONS: build_quantizer(name)   # raises with the list of valid names
-        rename = {'levels': 'fsq_levels'}                         # config field name of each quantizer option
-        opts = {o: get(rename.get(o, o)) for o in QUANTIZER_OPTIONS[key]}
-        opts = {k: v for k, v in opts.items() if v is not None}
-        if key in ('fsq', 'residual_fsq') and 'levels' in opts: arch['nb_code'] = math.prod(opts['levels'])  # FSQ: the grid is the codebook
+        if key not in QUANTIZERS: build_quantizer(name)           # raises with the list of valid names
+        spec = QUANTIZERS[key]
+        opts = spec.config_options(cfg)                           # each option from the config field feeding it
+        n = spec.codebook_size(arch.get('nb_code'), opts)         # FSQ: the grid is the codebook
+        if n is not None: arch['nb_code'] = n
         return cls(input_dim, norm=getattr(cfg, 'norm', None), quantizer=name, conv_layout=get('conv_layout', 'auto'),
                    parts=parts, **arch, **opts)

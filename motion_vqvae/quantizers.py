@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -14,6 +15,8 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .registry import QUANTIZERS
 
 # %% auto #0
 __all__ = ['VQ_KINDS', 'QUANTIZER_OPTIONS', 'QuantizerOutput', 'straight_through', 'perplexity_from_counts', 'all_reduce_sum',
@@ -454,31 +457,20 @@ class NoQuantizer(nn.Module):
     def dead_codes(self, threshold: int = 1) -> Tensor: return torch.zeros(0, dtype=torch.long)
 
 # %% ../nbs/10_quantizers.ipynb #384d708b
-_VQ_OPTS = ('mu', 'dead_code_threshold', 'kmeans_init', 'kmeans_iters', 'cosine', 'codebook_dim')
-QUANTIZER_OPTIONS: dict[str, tuple[str, ...]] = {
-    'orig': _VQ_OPTS + ('beta',),
-    'ema': _VQ_OPTS + ('eps',),
-    'reset': _VQ_OPTS + ('beta',),
-    'ema_reset': _VQ_OPTS,
-    'residual': ('num_quantizers', 'quantize_dropout_prob', 'shared_codebook') + _VQ_OPTS,
-    'fsq': ('levels', 'eps'),
-    'residual_fsq': ('levels', 'num_quantizers', 'quantize_dropout_prob', 'eps'),
-    'none': (),
-}
+class _QuantizerOptions(Mapping):
+    "Name -> option names of every registered quantizer, read from the registry each time."
+    def __getitem__(self, name: str) -> tuple[str, ...]: return tuple(QUANTIZERS[name].options)
+    def __iter__(self): return iter(QUANTIZERS)
+    def __len__(self) -> int: return len(QUANTIZERS)
+
+QUANTIZER_OPTIONS = _QuantizerOptions()
 
 def build_quantizer(name: str | None, nb_code: int = 512, code_dim: int = 512, **opts) -> nn.Module:
-    "Quantizer `name` (one of `QUANTIZER_OPTIONS`) with `nb_code` codes on `code_dim` channels."
+    "Quantizer `name` (registered in `QUANTIZERS`) with `nb_code` codes on `code_dim` channels."
     key = 'none' if name is None else str(name).lower()
-    if key not in QUANTIZER_OPTIONS:
-        raise ValueError(f"build_quantizer: unknown quantizer {name!r}; valid names: {list(QUANTIZER_OPTIONS)}")
-    bad = set(opts) - set(QUANTIZER_OPTIONS[key])
-    if bad: raise TypeError(f"build_quantizer({key!r}): unknown options {sorted(bad)}; valid: {list(QUANTIZER_OPTIONS[key])}")
-    if key in VQ_KINDS: return VectorQuantizer(nb_code, code_dim, kind=key, **opts)
-    if key == 'residual': return ResidualVQ(nb_code, code_dim, **opts)
-    if key == 'none': return NoQuantizer(code_dim)
-    levels = opts.pop('levels', None)
-    if levels is None: raise ValueError(f"build_quantizer({key!r}): give levels=[...] (e.g. [8, 8, 8] for 512 codes)")
-    if nb_code is not None and math.prod(levels) != nb_code:
-        raise ValueError(f"build_quantizer({key!r}): nb_code={nb_code} but prod(levels={list(levels)}) = {math.prod(levels)};"
-                         " set nb_code to the product of the levels")
-    return FSQ(levels, code_dim, **opts) if key == 'fsq' else ResidualFSQ(levels, code_dim, **opts)
+    if key not in QUANTIZERS:
+        raise ValueError(f"build_quantizer: unknown quantizer {name!r}; valid names: {list(QUANTIZERS)}")
+    spec = QUANTIZERS[key]
+    bad = set(opts) - set(spec.options)
+    if bad: raise TypeError(f"build_quantizer({key!r}): unknown options {sorted(bad)}; valid: {list(spec.options)}")
+    return spec.factory(nb_code, code_dim, **opts)

@@ -26,10 +26,13 @@ Usage: `python scripts/build_docs.py [--force] [--jobs N] [--check]`. `--check` 
 up to date with the sources, 1 otherwise. The stamp `_docs/.build.json` records the inputs' hash and the timing.
 """
 from __future__ import annotations
-import argparse, base64, hashlib, html, json, os, re, shutil, sys, time
+import argparse, base64, contextlib, hashlib, html, inspect, io, json, os, re, shutil, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import multiprocessing as mp
+
+import nbdev.showdoc as sd
+from nbdev.doclinks import NbdevLookup
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS, SITE = ROOT/'nbs', ROOT/'_docs'
@@ -74,59 +77,68 @@ def _cell(s) -> str:
     "Text for a Markdown table cell."
     return html.escape(str(s)).replace('|', '&#124;').replace('\n', ' ')
 
+def _type_text(a) -> str:
+    "An annotation as the docs show it: its name, else its text."
+    return a.__name__ if hasattr(a, '__name__') else str(a)
+
+def _default_text(d) -> str:
+    "A default value as the docs show it: its name (functions, classes), else its repr."
+    return d.__name__ if hasattr(d, '__name__') else repr(d)
+
+_EMPTY = inspect.Parameter.empty
+
+class DocsRenderer(sd.BasicMarkdownRenderer):
+    "`show_doc` for the docs site: heading with nbdev's anchor, signature, docstring, parameter table."
+    def _sig(self) -> str:
+        dm = self.dm.dm if callable(self.sym) else {}
+        star = {inspect.Parameter.VAR_POSITIONAL: '*', inspect.Parameter.VAR_KEYWORD: '**'}
+        ps = []
+        for k, v in dm.items():
+            if k == 'return': continue
+            a, d = v.get('anno', _EMPTY), v.get('default', _EMPTY)
+            ps.append(star.get(v.get('kind'), '') + k + (f': {_type_text(a)}' if a is not _EMPTY else '')
+                      + (f' = {_default_text(d)}' if d is not _EMPTY else ''))
+        ret = dm.get('return', {}).get('anno', _EMPTY)
+        ret = f' -> {_type_text(ret)}' if ret is not _EMPTY and not inspect.isclass(self.sym) else ''
+        kw = ('class' if inspect.isclass(self.sym) else 'async def' if inspect.iscoroutinefunction(self.sym)
+              else 'def')
+        name = self.nm.split('.')[-1]
+        one = f'{kw} {name}({", ".join(ps)}){ret}'
+        if len(one) <= 90 or not ps: return one
+        return f'{kw} {name}(\n' + ''.join(f'    {p},\n' for p in ps) + f'){ret}'
+
+    def _table(self) -> str:
+        if not callable(self.sym): return ''
+        rows = []
+        for k, v in self.dm.dm.items():
+            a, d, doc = v.get('anno', _EMPTY), v.get('default', _EMPTY), v.get('docment') or ''
+            if a is _EMPTY and d is _EMPTY and not doc: continue        # nothing to say (e.g. bare *args)
+            if k == 'return':
+                if a is _EMPTY and not doc or inspect.isclass(self.sym): continue
+                k = '**Returns**'
+            else: k = f'`{k}`'
+            rows.append(f"| {k} | {'' if a is _EMPTY else '<code>' + _cell(_type_text(a)) + '</code>'} | "
+                        f"{'' if d is _EMPTY else '<code>' + _cell(_default_text(d)) + '</code>'} | {_cell(doc)} |")
+        if not [r for r in rows if not r.startswith('| **Returns**')]: return ''
+        return '|  | **Type** | **Default** | **Details** |\n| -- | -- | -- | -- |\n' + '\n'.join(rows)
+
+    def _repr_markdown_(self):
+        h = '#' * self.title_level
+        md = f'---\n\n{h} {self.nm} {{ id="{self.nm.lower()}" .doc-sym }}\n\n'
+        src = NbdevLookup().code(self.fn)
+        if src: md += f'<p class="doc-source"><a href="{html.escape(src)}">source</a></p>\n\n'
+        md += '```python\n' + self._sig() + '\n```\n\n'
+        if self.docs: md += self.docs.strip() + '\n\n'
+        tbl = self._table()
+        if tbl: md += tbl + '\n'
+        return md
+
 def install_docs_renderer():
-    """Make `show_doc` render signature + docstring + parameter table (nbdev 2.4.14 with fastcore 1.14 folds
-    the parameter docs into the signature as comments). Called in the docs kernel only; notebooks are untouched."""
-    import inspect
-    import nbdev.showdoc as sd
-    from fastcore.docments import _maybe_nm, _fmt_default, empty
-
-    class DocsRenderer(sd.BasicMarkdownRenderer):
-        "`show_doc` for the docs site: heading with nbdev's anchor, signature, docstring, parameter table."
-        def _sig(self) -> str:
-            dm = self.dm.dm if callable(self.sym) else {}
-            ps = []
-            for k, v in dm.items():
-                if k == 'return': continue
-                kind = v.get('kind')
-                pre = '*' if kind == inspect.Parameter.VAR_POSITIONAL else '**' if kind == inspect.Parameter.VAR_KEYWORD else ''
-                a, d = v.get('anno', empty), v.get('default', empty)
-                ps.append(pre + k + (f': {_maybe_nm(a)}' if a is not empty else '') + (f' = {_fmt_default(d)}' if d is not empty else ''))
-            ret = dm.get('return', {}).get('anno', empty)
-            ret = f' -> {_maybe_nm(ret)}' if ret is not empty and not inspect.isclass(self.sym) else ''
-            kw = 'class' if inspect.isclass(self.sym) else 'async def' if inspect.iscoroutinefunction(self.sym) else 'def'
-            name = self.nm.split('.')[-1]
-            one = f'{kw} {name}({", ".join(ps)}){ret}'
-            return one if len(one) <= 90 or not ps else f'{kw} {name}(\n' + ''.join(f'    {p},\n' for p in ps) + f'){ret}'
-
-        def _table(self) -> str:
-            if not callable(self.sym): return ''
-            rows = []
-            for k, v in self.dm.dm.items():
-                a, d, doc = v.get('anno', empty), v.get('default', empty), v.get('docment') or ''
-                if a is empty and d is empty and not doc: continue        # nothing to say (e.g. bare *args)
-                if k == 'return':
-                    if a is empty and not doc or inspect.isclass(self.sym): continue
-                    k = '**Returns**'
-                else: k = f'`{k}`'
-                rows.append(f"| {k} | {'' if a is empty else '<code>' + _cell(_maybe_nm(a)) + '</code>'} | "
-                            f"{'' if d is empty else '<code>' + _cell(_fmt_default(d)) + '</code>'} | {_cell(doc)} |")
-            if not [r for r in rows if not r.startswith('| **Returns**')]: return ''
-            return '|  | **Type** | **Default** | **Details** |\n| -- | -- | -- | -- |\n' + '\n'.join(rows)
-
-        def _repr_markdown_(self):
-            h = '#' * self.title_level
-            md = f'---\n\n{h} {self.nm} {{ id="{self.nm.lower()}" .doc-sym }}\n\n'
-            src = sd.NbdevLookup().code(self.fn)
-            if src: md += f'<p class="doc-source"><a href="{html.escape(src)}">source</a></p>\n\n'
-            md += '```python\n' + self._sig() + '\n```\n\n'
-            if self.docs: md += self.docs.strip() + '\n\n'
-            tbl = self._table()
-            if tbl: md += tbl + '\n'
-            return md
-
-    sd.BasicMarkdownRenderer = DocsRenderer           # show_doc looks the class up in its module at call time
-    sd.DocsRenderer = DocsRenderer
+    """Make `show_doc` render with `DocsRenderer` (nbdev 2.4.14 with fastcore 1.14 folds the parameter docs into
+    the signature as comments) through nbdev's own `renderer` setting, set in memory: settings.ini and the
+    notebooks are untouched. Called in the docs kernel only."""
+    from nbdev.config import get_config
+    get_config()['renderer'] = f'{__name__}.DocsRenderer'    # show_doc imports it from there at each call
 
 # ---------------------------------------------------------------------------------------------- execute
 def _no_eval(cell) -> bool:
@@ -151,7 +163,8 @@ def execute_nb(src: str, dst: str, threads: int = 1) -> tuple[str, float]:
     from nbdev.frontmatter import FrontmatterProc
     from nbdev.processors import populate_language, add_show_docs
     # rm_directives=False: the saved notebook keeps its `#|` lines for the processing step
-    nb = NBProcessor(src, procs=[FrontmatterProc, populate_language, add_show_docs], process=True, rm_directives=False).nb
+    nb = NBProcessor(src, procs=[FrontmatterProc, populate_language, add_show_docs], process=True,
+                     rm_directives=False).nb
     os.chdir(src.parent)
     k = CaptureShell(src)
     k.run_cell('import build_docs; build_docs.install_docs_renderer(); del build_docs')
@@ -293,7 +306,8 @@ class Page:
             txt = _text(o.get('text', '')).rstrip('\n')
             return f'<pre class="nb-output {cls}"><code>{html.escape(txt)}</code></pre>' if txt.strip() else ''
         if t == 'error':
-            return f'<pre class="nb-output nb-error"><code>{html.escape(chr(10).join(o.get("traceback", [])))}</code></pre>'
+            tb = html.escape(chr(10).join(o.get("traceback", [])))
+            return f'<pre class="nb-output nb-error"><code>{tb}</code></pre>'
         data, meta = o.get('data', {}), o.get('metadata', {})
         if 'application/vnd.plotly.v1+json' in data:
             self.n_plotly += 1
@@ -308,7 +322,8 @@ class Page:
         if 'text/markdown' in data: return _fix_markdown(_text(data['text/markdown']).strip(), self.doc_url)
         if 'text/latex' in data: return _text(data['text/latex']).strip()
         if 'text/plain' in data:
-            return f'<pre class="nb-output nb-result"><code>{html.escape(_text(data["text/plain"]).rstrip())}</code></pre>'
+            txt = html.escape(_text(data["text/plain"]).rstrip())
+            return f'<pre class="nb-output nb-result"><code>{txt}</code></pre>'
         return ''
 
     def _code_cell(self, c) -> str:
@@ -335,15 +350,17 @@ class Page:
             if c.cell_type == 'markdown': out.append(_fix_markdown(c.source.strip(), self.doc_url))
             elif c.cell_type == 'code': out.append(self._code_cell(c))
         body = '\n\n'.join(x for x in out if x and x.strip())
-        if self.n_plotly: body += '\n\n<script src="assets/js/plotly.min.js"></script>\n<script src="assets/js/nb-plotly.js"></script>'
+        if self.n_plotly:
+            body += ('\n\n<script src="assets/js/plotly.min.js"></script>'
+                     '\n<script src="assets/js/nb-plotly.js"></script>')
         return body + '\n'
 
 # ---------------------------------------------------------------------------------------------- assets
 CSS = """
 .md-typeset .nb-description { font-size: 1.1em; color: var(--md-default-fg-color--light); margin-top: -0.6em; }
 .md-typeset pre.nb-output { margin: 0.2em 0 1em; }
-.md-typeset pre.nb-output > code { background: var(--md-default-bg-color); border-left: 3px solid var(--md-default-fg-color--lightest);
-  white-space: pre; font-size: .8em; }
+.md-typeset pre.nb-output > code { background: var(--md-default-bg-color);
+  border-left: 3px solid var(--md-default-fg-color--lightest); white-space: pre; font-size: .8em; }
 .md-typeset pre.nb-stderr > code { border-left-color: #e0a030; }
 .md-typeset .nb-figure img { max-width: 100%; height: auto; }
 .md-typeset .nb-html { overflow-x: auto; margin: .2em 0 1em; font-size: .8em; }
@@ -356,10 +373,12 @@ CSS = """
 .md-typeset math[display="block"] { margin: .8em 0; }
 """
 
-PLOTLY_JS = """// draws the plotly figures embedded in a page (data in <script type="application/json">), with the local plotly.js
+PLOTLY_JS = """// draws the plotly figures embedded in a page (data in <script type="application/json">),
+// with the local plotly.js
 document.querySelectorAll('script.nb-plotly-data').forEach(function (s) {
   var fig = JSON.parse(s.textContent), el = document.getElementById(s.dataset.target);
-  Plotly.newPlot(el, fig.data || [], fig.layout || {}, Object.assign({responsive: true, displaylogo: false}, fig.config || {}));
+  Plotly.newPlot(el, fig.data || [], fig.layout || {},
+                 Object.assign({responsive: true, displaylogo: false}, fig.config || {}));
 });
 """
 
@@ -401,7 +420,8 @@ def on_page_content(html_text, **kw):
     return _re_math.sub(_mathml, html_text)
 
 # ---------------------------------------------------------------------------------------------- build
-def build(force: bool = False, jobs: int | None = None, quiet: bool = False, skip: tuple = (), keep_going: bool = False) -> dict:
+def build(force: bool = False, jobs: int | None = None, quiet: bool = False, skip: tuple = (),
+          keep_going: bool = False) -> dict:
     t0 = time.time()
     sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT/'scripts'))
     os.chdir(ROOT)
@@ -420,7 +440,8 @@ def build(force: bool = False, jobs: int | None = None, quiet: bool = False, ski
     nav, pages, plotly = [], [], False
     for nb in nbs:
         name = page_name(nb)
-        if not (WORK/'exec'/nb.name).exists(): raise SystemExit(f'docs build: {WORK/"exec"/nb.name} vanished during the build')
+        if not (WORK/'exec'/nb.name).exists():
+            raise SystemExit(f'docs build: {WORK/"exec"/nb.name} vanished during the build')
         page = Page(process_nb(WORK/'exec'/nb.name), name, md_dir, doc_url, description(nb))
         (md_dir/f'{name}.md').write_text(page.markdown(), encoding='utf-8')
         plotly |= page.n_plotly > 0
@@ -439,30 +460,27 @@ def build(force: bool = False, jobs: int | None = None, quiet: bool = False, ski
     if quiet: logging.getLogger('mkdocs').setLevel(logging.WARNING)
     if SITE.exists(): shutil.rmtree(SITE)
     mk_build(load_config(str(cfg_file)))
-    info = {'inputs': inputs_hash() + ('+partial' if skip or errors else ''), 'errors': errors, 'pages': pages, 'exec_seconds': times,
+    info = {'inputs': inputs_hash() + ('+partial' if skip or errors else ''), 'errors': errors, 'pages': pages,
+            'exec_seconds': times,
             'wall_seconds': round(time.time() - t0, 1), 'exec_wall_seconds': round(t_exec, 1), 'jobs': jobs}
     STAMP.write_text(json.dumps(info, indent=1))
     return info
 
 def refresh_quarto_files():
     """Keep nbdev's Quarto config in step, as `nbdev_docs` would (settings.ini custom_sidebar = False):
-    nbs/nbdev.yml from settings.ini, nbs/sidebar.yml from the notebooks. Only writes files whose text changes."""
+    nbs/nbdev.yml (and _quarto.yml when missing) from settings.ini, nbs/sidebar.yml from the notebooks."""
     from nbdev.config import get_config
-    from nbdev.quarto import _nbdev_yml, _quarto_yml, nbdev_sidebar
-    cfg = get_config(str(ROOT/'settings.ini'))
-    vals = {k: cfg[k] for k in ['title', 'description', 'branch', 'git_url', 'doc_host', 'doc_baseurl']}
-    vals['doc_path'] = cfg.doc_path.name
-    want = {'nbdev.yml': _nbdev_yml.format(**vals)}
-    if not (NBS/'_quarto.yml').exists(): want['_quarto.yml'] = _quarto_yml
-    if not str2bool_(cfg.get('custom_sidebar', 'False')):
-        import io, contextlib
+    from nbdev.quarto import nbdev_sidebar, refresh_quarto_yml
+    names = ('nbdev.yml', '_quarto.yml', 'sidebar.yml')
+    before = {fn: (NBS/fn).read_text() if (NBS/fn).exists() else None for fn in names}
+    refresh_quarto_yml()                                   # rewrites nbdev.yml; writes _quarto.yml if missing
+    if not str2bool_(get_config(str(ROOT/'settings.ini')).get('custom_sidebar', 'False')):
         buf = io.StringIO()
-        with contextlib.redirect_stdout(buf): nbdev_sidebar.__wrapped__(path=str(NBS), printit=True, force=True)
-        want['sidebar.yml'] = buf.getvalue().rstrip('\n') + '\n'
-    for fn, text in want.items():
-        p = NBS/fn
-        if not p.exists() or p.read_text() != text:
-            p.write_text(text); print(f'updated nbs/{fn}')
+        with contextlib.redirect_stdout(buf): nbdev_sidebar(path=str(NBS), printit=True, force=True)
+        text = buf.getvalue().rstrip('\n') + '\n'
+        if before['sidebar.yml'] != text: (NBS/'sidebar.yml').write_text(text)
+    for fn in names:
+        if (NBS/fn).exists() and (NBS/fn).read_text() != before[fn]: print(f'updated nbs/{fn}')
 
 def str2bool_(s) -> bool: return str(s).strip().lower() in ('1', 'true', 'yes', 'y', 'on')
 
