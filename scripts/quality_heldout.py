@@ -143,7 +143,7 @@ def train_and_evaluate(args) -> dict:
     rec['train_step_wall_s'] = summary.get('wall_time_s')
     rec['train_metrics'] = {k: v for k, v in summary.items() if k.startswith(('train/', 'val/')) or k == 'iteration'}
     for split, clips in (('held_out', HELD_OUT), ('train', None)):
-        names = clips or [c for c in json.loads((out/'train_summary.json').read_text())['train_clips'] if c not in HELD_OUT and not c.endswith('~mirror')]
+        names = clips or [c for c in json.loads((out/'train_summary.json').read_text())['train_clips'] if c not in HELD_OUT and '~' not in c]   # augmented copies (~mirror, ~x0.8) are not clips of the file
         ev = json.loads(cli('evaluate', '--checkpoint', str(out), '--motion_file', str(args.motion_file), '--clips', *names, '--json', env=env))
         rec[split] = ev
     rec['evaluate_command'] = (f"motion-vqvae evaluate --checkpoint {out} --motion_file {args.motion_file} "
