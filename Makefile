@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test check-sync test-nbs test-packaging export clean-nbs bench docs lab browser-deps
+.PHONY: venv demo test check-sync test-nbs test-packaging export clean-nbs bench rd docs lab browser-deps
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: setup.py settings.ini
@@ -32,6 +32,15 @@ check-sync: venv
 ## Export the library from the notebooks and strip notebook outputs/metadata (run before commit).
 export: venv
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(PY) scripts/make_readme.py
+
+## Rate-distortion benchmark (long: trains rd_112, rd_225, rd_450 and rd_900 on 11 G1 clips, one after the other):
+## held-out MPJPE of each recipe against the subsample and DCT codecs at its rate, the codec curve, the target
+## (half the best codec's MPJPE; rd_112 <= 15 mm). Tables on stdout; runs/rd/rd.json, runs/rd/rate_distortion.png
+## and the README's figure nbs/images/rate_distortion.png. RD_ARGS adds options: `make rd RD_ARGS="--jobs 2"`
+## (two trainings side by side, one thread each), `make rd RD_ARGS=--reuse` (evaluate finished runs in runs/rd).
+RD_ARGS ?=
+rd: venv
+	$(PY) scripts/rd_bench.py --figure nbs/images/rate_distortion.png $(RD_ARGS)
 
 ## Documentation site into _docs/ (MkDocs + Material over nbdev's processed, executed notebooks; no Quarto,
 ## no network). Notebooks run in parallel and are cached in _docs_cache/ (`--force` re-runs them all).

@@ -19,6 +19,9 @@ MkDocs + Material from nbdev's own processed notebooks:
    plotly.js comes from the installed `plotly` package; search is MkDocs' local index; no fonts are fetched.
    Nothing on the site loads anything from the network.
 
+Images that notebooks link from their Markdown as `images/X` live in `nbs/images/` and are copied beside the
+pages (README.md links the same files as `nbs/images/X`; scripts/make_readme.py rewrites the paths).
+
 The nav is generated: Overview (index.ipynb), then every notebook in number order under its title; 02_io's page
 is listed as "Data formats". A new notebook (say 50_tutorial.ipynb) appears by itself.
 
@@ -437,6 +440,8 @@ def build(force: bool = False, jobs: int | None = None, quiet: bool = False, ski
     if md_dir.exists(): shutil.rmtree(md_dir)
     (md_dir/'assets'/'css').mkdir(parents=True)
     (md_dir/'assets'/'css'/'nb.css').write_text(CSS)
+    if (NBS/'images').is_dir():             # images the notebooks' Markdown links as images/X (MkDocs copies them)
+        shutil.copytree(NBS/'images', md_dir/'images')
     nav, pages, plotly = [], [], False
     for nb in nbs:
         name = page_name(nb)

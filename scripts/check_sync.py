@@ -34,6 +34,11 @@ def check() -> list:
     import make_readme
     if not (ROOT/'README.md').exists() or (ROOT/'README.md').read_text(encoding='utf-8') != make_readme.render():
         problems.append('README.md: out of step with nbs/index.ipynb; run `python scripts/make_readme.py`')
+    if (ROOT/'README.md').exists():
+        for f in make_readme.local_images((ROOT/'README.md').read_text(encoding='utf-8')):
+            if not (ROOT/f).is_file():
+                problems.append(f"README.md: image {f} does not exist (paths are relative to the repository root; "
+                                "nbs/index.ipynb links images/X for nbs/images/X)")
     return problems
 
 if __name__ == '__main__':

@@ -68,16 +68,13 @@ class LoadSampler:
 
 
 def cli(*args, env=None) -> str:
-    "Run `motion-vqvae ARGS`, return stdout (raise with stderr on failure)."
-    cmd = [sys.executable, '-m', 'motion_vqvae.cli', *args] if not _has_entry() else ['motion-vqvae', *args]
+    """Run `motion-vqvae ARGS` of this interpreter's environment (its entry point next to `sys.executable`, else
+    `python -m motion_vqvae.cli`; never another environment's one on PATH); return stdout (raise with stderr)."""
+    exe = Path(sys.executable).parent/'motion-vqvae'
+    cmd = [str(exe), *args] if exe.is_file() else [sys.executable, '-m', 'motion_vqvae.cli', *args]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if r.returncode != 0: raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-4000:]}")
     return r.stdout
-
-
-def _has_entry() -> bool:
-    from shutil import which
-    return which('motion-vqvae') is not None
 
 
 def aggregate(clips: list[dict]) -> dict:
