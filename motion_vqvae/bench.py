@@ -29,7 +29,8 @@ from .data import build_datasets
 from .io import G1_29DOF_NAMES, sample_motion_path
 from .losses import MotionVQLoss
 from .model import Decoder, MotionVQVAE, param_count
-from .trainer import build_adamw, gather_batch, precision_autocast, resolve_amp, tune_allocator
+from .batches import gather_batch
+from .precision import build_adamw, precision_autocast, resolve_amp, tune_allocator
 
 logger = logging.getLogger(__name__)
 

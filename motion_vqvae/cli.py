@@ -264,7 +264,7 @@ def cmd_train(args) -> int:
     m = agent.fit()
     m['total_wall_time_s'] = round(time.perf_counter() - t0, 3)
     out = Path(cfg.out_dir)
-    from motion_vqvae.trainer import is_main_process
+    from motion_vqvae.distributed import is_main_process
     if not is_main_process(): return 0                  # under torchrun, rank 0 reports
     if args.json: print(json.dumps({'out_dir': str(out), **m}, indent=2, default=float))
     else: print('\n'.join(_summary_lines(out, m) + [f"total wall time {m['total_wall_time_s']:.1f} s"]))
@@ -291,7 +291,7 @@ def load_tokenizer(args):
     device = args.device or ov.pop('device', None) or 'cpu'
     with _to_user_errors():
         tok = MotionTokenizer.load(args.checkpoint, device=device)
-        if ov: tok.config, tok._kin = tok.config.replace(**ov), None
+        if ov: tok.update_settings(**ov)
     return tok
 
 # %% ../nbs/40_cli.ipynb #ab5312bb

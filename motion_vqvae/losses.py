@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .data import Normalizer
+from .features import FeatureSpec
+from .kinematics import KinematicModel, forward_kinematics
+from .rotations import expmap_to_quat, sixd_to_quat
+
 # %% auto #0
-__all__ = ['RECONS_KINDS', 'elementwise_loss', 'ReconstructionLoss', 'time_difference', 'velocity_loss', 'MotionVQLoss']
+__all__ = ['RECONS_KINDS', 'elementwise_loss', 'ReconstructionLoss', 'time_difference', 'velocity_loss', 'MotionVQLoss',
+           'feature_fk_fn']
 
 # %% ../nbs/12_losses.ipynb #06da9db4
 RECONS_KINDS = ('l1_smooth', 'l1', 'l2')
@@ -82,3 +89,21 @@ class MotionVQLoss(nn.Module):
             fk = self.recons.fn(self.fk_fn(x_hat), p)
         total = rec + self.loss_vel * vel + self.commit * commit + self.loss_fk * fk
         return dict(recons=rec, vel=vel, commit=commit, fk=fk, total=total)
+
+# %% ../nbs/12_losses.ipynb #8567965e
+def feature_fk_fn(spec: FeatureSpec, normalizer: Normalizer, km: KinematicModel,
+                  dof_order) -> Callable[[Tensor], Tensor]:
+    "Differentiable normalised features (B,T,C) -> body positions (B,T,bodies,3) in m relative to the root."
+    for g in ('root_height', 'root_tilt', 'dof_pos'):
+        if g not in spec: raise ValueError(f"feature_fk_fn: the features have no {g!r} group ({spec!r})")
+    mean, std = torch.as_tensor(normalizer.mean), torch.as_tensor(normalizer.std)
+    tilt, dof = spec.group('root_tilt'), spec.slice('dof_pos')
+    to_quat = expmap_to_quat if tilt.kind == 'rot_expmap' else sixd_to_quat
+    cols = torch.as_tensor(np.asarray(dof_order), dtype=torch.long)
+    def fk(x: Tensor) -> Tensor:
+        f = x.float() * std.to(x.device) + mean.to(x.device)
+        h = f[..., spec.slice('root_height')]
+        root = torch.cat([torch.zeros_like(h), torch.zeros_like(h), h], -1)
+        pos, _ = forward_kinematics(km, root, to_quat(f[..., tilt.slice]), f[..., dof][..., cols.to(x.device)])
+        return pos - pos[..., :1, :]
+    return fk

@@ -14,14 +14,14 @@ import torch
 from torch import Tensor
 
 from .config import AgentConfig
-from .features import FeatureSpec, placeholder_names
+from .features import FeatureSpec, features_to_motion, placeholder_names
 from .io import G1_29DOF_NAMES, Motion
 from .kinematics import KinematicModel, dof_rmse, motion_mpjpe, root_velocity_error
 from .quantizers import perplexity_from_counts
 
 # %% auto #0
-__all__ = ['logger', 'METRIC_KEYS', 'kinematic_model_for', 'resolve_kinematic_model', 'clip_metrics', 'aggregate_metrics',
-           'code_stats', 'count_codes']
+__all__ = ['logger', 'METRIC_KEYS', 'kinematic_model_for', 'resolve_kinematic_model', 'pose_errors', 'clip_metrics',
+           'windows_mpjpe', 'aggregate_metrics', 'code_stats', 'count_codes']
 
 # %% ../nbs/06_metrics.ipynb #3220fd8f
 logger = logging.getLogger(__name__)
@@ -54,6 +54,20 @@ def resolve_kinematic_model(cfg: AgentConfig, spec: FeatureSpec) -> tuple[Kinema
         return None, None
     return kinematic_model_for(spec.group('dof_pos').dim, spec.meta.get('dof_names'), cfg.kinematic_model)
 
+# %% ../nbs/06_metrics.ipynb #266c7bc8
+def pose_errors(km: KinematicModel | None,              # kinematic model for MPJPE (None: no MPJPE)
+                order: Sequence[int] | None,            # DOF column of each hinge of `km` (None: in order)
+                pred: tuple, gt: tuple,                 # (root_pos, root_quat_wxyz, dof_pos) of each
+                ) -> dict:
+    "`mpjpe_mm` (with `km`) and `dof_rmse_rad` (all DOF columns) between pose sequences `pred` and `gt`."
+    (pp, pq, pd), (gp, gq, gd) = pred, gt
+    r = {}
+    if km is not None:
+        cols = slice(None) if order is None else order
+        r['mpjpe_mm'] = float(motion_mpjpe(km, pp, pq, pd[..., cols], gp, gq, gd[..., cols]))
+    r['dof_rmse_rad'] = float(dof_rmse(pd, gd))
+    return r
+
 # %% ../nbs/06_metrics.ipynb #2a785dce
 METRIC_KEYS = ('mpjpe_mm', 'dof_rmse_rad', 'root_vel_err_mps')
 
@@ -65,11 +79,12 @@ def clip_metrics(gt: Motion,                    # the clip
     "MPJPE (mm, with `km`), DOF RMSE (rad) and root velocity error (m/s) of reconstruction `rec` of clip `gt`."
     where = f"clip {gt.name!r}"
     if rec.n_frames != gt.n_frames:
-        raise ValueError(f"{where}: the reconstruction has {rec.n_frames} frames, expected {gt.n_frames} (the clip's)")
+        raise ValueError(f"{where}: the reconstruction has {rec.n_frames} frames, "
+                         f"expected {gt.n_frames} (the clip's)")
     if gt.n_frames < 2: raise ValueError(f"{where}: 1 frame; the root velocity error needs at least 2")
     if (rec.dof_pos is None) != (gt.dof_pos is None):
-        raise ValueError(f"{where}: dof_pos is {'missing' if rec.dof_pos is None else 'present'} in the reconstruction "
-                         f"but {'missing' if gt.dof_pos is None else 'present'} in the clip")
+        raise ValueError(f"{where}: dof_pos is {'missing' if rec.dof_pos is None else 'present'} in the "
+                         f"reconstruction but {'missing' if gt.dof_pos is None else 'present'} in the clip")
     r = {}
     if gt.dof_pos is not None:
         if rec.dof_pos.shape != gt.dof_pos.shape:
@@ -78,11 +93,21 @@ def clip_metrics(gt: Motion,                    # the clip
             order = np.arange(gt.dof_pos.shape[1]) if order is None else np.asarray(order)
             if len(order) != km.num_dof:
                 raise ValueError(f"{where}: order has {len(order)} columns, the kinematic model {km.num_dof} hinges")
-            r['mpjpe_mm'] = float(motion_mpjpe(km, rec.root_pos, rec.root_quat_wxyz, rec.dof_pos[:, order],
-                                               gt.root_pos, gt.root_quat_wxyz, gt.dof_pos[:, order]))
-        r['dof_rmse_rad'] = float(dof_rmse(rec.dof_pos, gt.dof_pos))
+        r |= pose_errors(km, order, (rec.root_pos, rec.root_quat_wxyz, rec.dof_pos),
+                         (gt.root_pos, gt.root_quat_wxyz, gt.dof_pos))
     r['root_vel_err_mps'] = float(root_velocity_error(rec.root_pos, gt.root_pos, gt.fps))
     return r
+
+# %% ../nbs/06_metrics.ipynb #fe357bfd
+def windows_mpjpe(pred: np.ndarray, gt: np.ndarray, spec: FeatureSpec, fps: float, km: KinematicModel,
+                  dof_order) -> dict:
+    "Root-frame MPJPE (mm, all bodies) and DOF RMSE (rad) between de-normalised feature windows (N, T, C)."
+    def poses(w):
+        ms = [features_to_motion(x, spec, fps) for x in w]
+        return (np.stack([m.root_pos for m in ms]), np.stack([m.root_quat_wxyz for m in ms]),
+                np.stack([m.dof_pos for m in ms])[..., dof_order])
+    r = pose_errors(km, None, poses(pred), poses(gt))             # DOF already in the hinges' order
+    return {'mpjpe_mm': r['mpjpe_mm'], 'dof_rmse': r['dof_rmse_rad']}
 
 # %% ../nbs/06_metrics.ipynb #2341c7c0
 def aggregate_metrics(clips: Sequence[dict]) -> dict:

@@ -13,17 +13,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .config import AgentConfig, ConfigError
+from .features import FeatureSpec
 from .fastconv import (CONV_LAYOUTS, LayoutConv1d, LayoutConvTranspose1d, Upsample1d, conv1d_layout,
                                    resolve_conv_layout, to_cl2d, upsample2_conv_conv, upsample2_conv_conv_stage,
                                    upsample2_conv_conv_weights)
+from .kinematics import kinematic_chains
+from .metrics import resolve_kinematic_model
 from .quantizers import QuantizerOutput, build_quantizer
 from .registry import QUANTIZERS
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'NORMS', 'make_activation', 'ChannelLayerNorm', 'ChannelBatchNorm', 'make_norm', 'ResConv1DBlock',
-           'Resnet1D', 'Downsample1d', 'Encoder', 'Decoder', 'param_count', 'part_index', 'MotionVQVAE', 'CONV_LAYOUTS',
-           'resolve_conv_layout', 'to_cl2d', 'conv1d_layout', 'LayoutConv1d', 'Upsample1d', 'LayoutConvTranspose1d',
-           'upsample2_conv_conv_weights', 'upsample2_conv_conv']
+           'Resnet1D', 'Downsample1d', 'Encoder', 'Decoder', 'param_count', 'part_index', 'MotionVQVAE',
+           'resolve_body_parts', 'CONV_LAYOUTS', 'resolve_conv_layout', 'to_cl2d', 'conv1d_layout', 'LayoutConv1d',
+           'Upsample1d', 'LayoutConvTranspose1d', 'upsample2_conv_conv_weights', 'upsample2_conv_conv']
 
 # %% ../nbs/11_model.ipynb #fcba3c72
 # the layers of the fast-convolution chapter, importable from here as before they moved there
@@ -314,3 +318,26 @@ class MotionVQVAE(nn.Module):
         if n is not None: arch['nb_code'] = n
         return cls(input_dim, norm=getattr(cfg, 'norm', None), quantizer=name, conv_layout=get('conv_layout', 'auto'),
                    parts=parts, **arch, **opts)
+
+# %% ../nbs/11_model.ipynb #591634e9
+def resolve_body_parts(cfg: AgentConfig, spec: FeatureSpec) -> list[list[int]] | None:
+    "Feature channels of each part for `cfg.body_parts`: None for 'none'; else the root, then each chain or DOF."
+    mode = getattr(cfg, 'body_parts', 'none') or 'none'
+    if mode == 'none': return None
+    if 'dof_pos' not in spec:
+        raise ConfigError(f"body_parts: {mode} needs DOF features (robot data); these features are {spec.names}")
+    n = spec.group('dof_pos').dim
+    if mode == 'dof': dof_groups = [[j] for j in range(n)]
+    else:
+        km, order = resolve_kinematic_model(cfg, spec)
+        if km is None:
+            raise ConfigError("body_parts: auto needs a kinematic model to find the limbs: set kinematic_model to an "
+                              "MJCF file whose hinges are the features' DOF (29-DOF G1 data uses the embedded G1 "
+                              "model), or use body_parts: dof")
+        dof_groups = [[int(order[j]) for j in chain] for chain in kinematic_chains(km)]
+    names = list(spec.meta['dof_names'])
+    per_dof = [g for g in spec.groups if list(g.labels) == [f"{g.name}:{d}" for d in names]]   # dof_pos, dof_vel, ...
+    of_dof = {c: j for g in per_dof for j, c in enumerate(range(g.start, g.stop))}
+    root = [c for c in range(spec.dim) if c not in of_dof]
+    parts = [sorted(c for c, j in of_dof.items() if j in grp) for grp in map(set, dof_groups)]
+    return ([root] if root else []) + parts

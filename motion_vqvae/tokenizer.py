@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 from .config import AgentConfig
 from .data import Normalizer
@@ -23,12 +24,13 @@ from .features import (FeatureSpec, apply_joint_map, extract_features, feature_k
                                    features_to_motion, invert_joint_map, placeholder_names, start_pose)
 from .io import Motion, detect_format, load_motions, write_bvh, write_npy, write_pkl
 from .metrics import aggregate_metrics, clip_metrics, code_stats, count_codes, resolve_kinematic_model
-from .model import MotionVQVAE
+from .model import MotionVQVAE, resolve_body_parts
 from .rate import TokenRate, entropy_rate, model_rate
-from .trainer import find_checkpoint, load_checkpoint_file, resolve_body_parts, save_tokenizer_files
+from .rundir import (TOKENIZER_FILES, TRAIN_SUMMARY, find_checkpoint, load_checkpoint_file,
+                                 save_tokenizer_files)
 
 # %% auto #0
-__all__ = ['logger', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer', 'select_clips']
+__all__ = ['logger', 'TOKENIZER_SETTINGS', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer', 'select_clips']
 
 # %% ../nbs/21_tokenizer.ipynb #7573b898
 logger = logging.getLogger(__name__)
@@ -160,8 +162,23 @@ class MotionTokenizer:
         if self._kin is None: self._kin = resolve_kinematic_model(self.config, self.spec)
         return self._kin
 
+# %% ../nbs/21_tokenizer.ipynb #3379a674
+TOKENIZER_SETTINGS = ('device', 'kinematic_model')
+
+@patch
+def update_settings(self: MotionTokenizer, **settings) -> MotionTokenizer:
+    "Change run-time settings in place (`TOKENIZER_SETTINGS`: device, kinematic_model); returns self."
+    bad = [k for k in settings if k not in TOKENIZER_SETTINGS]
+    if bad: raise ValueError(f"update_settings: {', '.join(bad)} cannot be changed on a trained tokenizer; "
+                             f"only {', '.join(TOKENIZER_SETTINGS)}")
+    if 'device' in settings: self.to(settings.pop('device'))
+    if settings: self.config = self.config.replace(**settings)
+    self._kin = None                                   # the kinematic model is looked up again when needed
+    return self
+
 # %% ../nbs/21_tokenizer.ipynb #fdf345cb
-def _check_motion(self, motion: Motion) -> None:
+@patch
+def check_motion(self: MotionTokenizer, motion: Motion) -> None:
     "Raise `ValueError` (naming the motion and the tokenizer's expectation) if `motion` does not fit the tokenizer."
     where = f"motion {motion.name!r}" + (f" ({motion.source})" if motion.source else "")
     meta = self.spec.meta
@@ -178,8 +195,10 @@ def _check_motion(self, motion: Motion) -> None:
         if n != n_want:
             raise ValueError(f"{where}: has {n} DOF ({_preview(motion.dof_names)}), but the tokenizer expects "
                              f"{n_want} DOF ({_preview(mine)})")
-        if 'sim_to_real_idx' not in meta and not placeholder_names(motion.dof_names) and not placeholder_names(mine) and list(motion.dof_names) != mine:
-            raise ValueError(f"{where}: DOF names differ from the tokenizer's ({_first_difference(list(motion.dof_names), mine)}); "
+        named = not placeholder_names(motion.dof_names) and not placeholder_names(mine)
+        if 'sim_to_real_idx' not in meta and named and list(motion.dof_names) != mine:
+            raise ValueError(f"{where}: DOF names differ from the tokenizer's "
+                             f"({_first_difference(list(motion.dof_names), mine)}); "
                              f"motion: {_preview(motion.dof_names, 6)}; tokenizer: {_preview(mine, 6)}")
     else:
         mine = list(meta.get('joint_names') or [])
@@ -190,13 +209,16 @@ def _check_motion(self, motion: Motion) -> None:
         if J != len(mine):
             raise ValueError(f"{where}: has {J} joints ({_preview(motion.joint_names)}), but the tokenizer expects "
                              f"{len(mine)} ({_preview(mine)})")
-        if not placeholder_names(motion.joint_names) and not placeholder_names(mine) and list(motion.joint_names) != mine:
-            raise ValueError(f"{where}: joint names differ from the tokenizer's ({_first_difference(list(motion.joint_names), mine)})")
+        named = not placeholder_names(motion.joint_names) and not placeholder_names(mine)
+        if named and list(motion.joint_names) != mine:
+            raise ValueError(f"{where}: joint names differ from the tokenizer's "
+                             f"({_first_difference(list(motion.joint_names), mine)})")
     if self.fps is not None and not math.isclose(motion.fps, self.fps, rel_tol=1e-3):
         logger.warning("%s: %g fps, but the tokenizer was trained at %g fps; resample the motion for faithful tokens",
                        where, motion.fps, self.fps)
 
-def _features(self, motion: Motion) -> np.ndarray:
+@patch
+def features(self: MotionTokenizer, motion: Motion) -> np.ndarray:
     "Normalised features `(T, C)` float32 of `motion` (checked with `check_motion`)."
     self.check_motion(motion)
     f, spec = extract_features(motion, **feature_kwargs_from_config(self.config))
@@ -204,10 +226,9 @@ def _features(self, motion: Motion) -> np.ndarray:
         raise ValueError(f"motion {motion.name!r}: feature layout {spec!r}, the tokenizer expects {self.spec!r}")
     return self.normalizer.normalize(f).astype(np.float32)
 
-MotionTokenizer.check_motion, MotionTokenizer.features = _check_motion, _features
-
 # %% ../nbs/21_tokenizer.ipynb #85c582c3
-def _encode_features(self, x: np.ndarray) -> np.ndarray:
+@patch
+def encode_features(self: MotionTokenizer, x: np.ndarray) -> np.ndarray:
     "Codes `(ceil(T/f),)` (residual VQ: `(ceil(T/f), Q)`) of normalised features `x` (T, C): edge-padded, one pass."
     x = torch.as_tensor(np.asarray(x, np.float32), device=self.device)
     if x.ndim != 2 or x.shape[1] != self.spec.dim:
@@ -218,22 +239,24 @@ def _encode_features(self, x: np.ndarray) -> np.ndarray:
     with torch.no_grad(): codes = self.model.encode(x[None])[0]
     return codes.cpu().numpy().astype(np.int64)
 
-def _encode(self, motion: Motion) -> np.ndarray:
+@patch
+def encode(self: MotionTokenizer, motion: Motion) -> np.ndarray:
     "Codes of a whole clip: `(ceil(T / downsample_factor),)` int64 in `[0, nb_code)`."
     return self.encode_features(self.features(motion))
 
-def _encode_clip(self, motion: Motion) -> MotionCodes:
+@patch
+def encode_clip(self: MotionTokenizer, motion: Motion) -> MotionCodes:
     "`encode` plus the frame count, fps and start pose that `decode` needs to give the clip back."
     pos, yaw = start_pose(motion)
     return MotionCodes(motion.name, self.encode(motion), motion.n_frames, float(motion.fps), pos, yaw)
 
-MotionTokenizer.encode_features, MotionTokenizer.encode, MotionTokenizer.encode_clip = _encode_features, _encode, _encode_clip
-
 # %% ../nbs/21_tokenizer.ipynb #234bab2d
-def _check_codes(self, codes) -> torch.Tensor:
+@patch
+def _check_codes(self: MotionTokenizer, codes) -> torch.Tensor:
     c = torch.as_tensor(np.asarray(codes))
     if c.dtype.is_floating_point or c.dtype == torch.bool:
-        if c.dtype == torch.bool or not torch.equal(c, c.round()): raise ValueError(f"codes: dtype {c.dtype}, expected integers")
+        if c.dtype == torch.bool or not torch.equal(c, c.round()):
+            raise ValueError(f"codes: dtype {c.dtype}, expected integers")
     c = c.long()
     shape = self.model.code_shape                  # () ; (K,) body-part tokens ; (Q,) residual ; (K, Q)
     want = "(n_tokens" + ("".join(f", {d}" for d in shape) if shape else ",") + ")"
@@ -243,27 +266,32 @@ def _check_codes(self, codes) -> torch.Tensor:
         raise ValueError(f"codes: values in [{int(c.min())}, {int(c.max())}], expected integers in [0, {self.nb_code})")
     return c
 
-def _decode_features(self, codes, n_frames: int | None = None) -> np.ndarray:
+@patch
+def decode_features(self: MotionTokenizer, codes, n_frames: int | None = None) -> np.ndarray:
     "De-normalised features `(n_frames, C)` float64 of codes; `n_frames` defaults to `n_tokens * f`."
     c = self._check_codes(codes)
     n, f = len(c), self.downsample_factor
     T = n * f if n_frames is None else int(n_frames)
     if not (n - 1) * f < T <= n * f:
-        raise ValueError(f"decode: n_frames={T} does not fit {n} tokens of {f} frames; expected {(n - 1) * f + 1}..{n * f}")
+        raise ValueError(f"decode: n_frames={T} does not fit {n} tokens of {f} frames; "
+                         f"expected {(n - 1) * f + 1}..{n * f}")
     with torch.no_grad(): y = self.model.decode(c[None].to(self.device))[0, :T]
     return self.normalizer.denormalize(y.double().cpu().numpy())
 
-def _decode(self, codes,                         # (n_tokens,) ints, or a `MotionCodes` (its fields are the defaults)
-            fps: float | None = None,             # frame rate of the result (default: the codes', else the tokenizer's)
-            start_pos: Sequence[float] | None = None,  # root position of frame 0 (x, y used; height is decoded)
-            start_yaw: float | None = None,       # heading of frame 0, rad
-            n_frames: int | None = None,          # frames of the result (default: the codes', else n_tokens * f)
-            name: str | None = None) -> Motion:
+@patch
+def decode(self: MotionTokenizer,
+           codes,                                # (n_tokens,) ints, or a `MotionCodes` (its fields are the defaults)
+           fps: float | None = None,             # frame rate of the result (default: the codes', else the tokenizer's)
+           start_pos: Sequence[float] | None = None,  # root position of frame 0 (x, y used; height is decoded)
+           start_yaw: float | None = None,       # heading of frame 0, rad
+           n_frames: int | None = None,          # frames of the result (default: the codes', else n_tokens * f)
+           name: str | None = None) -> Motion:
     "A `Motion` from codes: exactly `n_frames` frames, starting at `start_pos` / `start_yaw`."
     if isinstance(codes, MotionCodes):
         mc = codes
         fps, start_pos = mc.fps if fps is None else fps, mc.start_pos if start_pos is None else start_pos
-        start_yaw, n_frames = mc.start_yaw if start_yaw is None else start_yaw, mc.n_frames if n_frames is None else n_frames
+        start_yaw = mc.start_yaw if start_yaw is None else start_yaw
+        n_frames = mc.n_frames if n_frames is None else n_frames
         name, codes = mc.name if name is None else name, mc.codes
     fps = fps if fps is not None else self.fps
     if fps is None: raise ValueError("decode: fps not given and the tokenizer has no training fps")
@@ -271,10 +299,9 @@ def _decode(self, codes,                         # (n_tokens,) ints, or a `Motio
     return features_to_motion(feats, self.spec, float(fps), (0., 0.) if start_pos is None else start_pos,
                               0.0 if start_yaw is None else float(start_yaw), name or 'decoded')
 
-MotionTokenizer._check_codes, MotionTokenizer.decode_features, MotionTokenizer.decode = _check_codes, _decode_features, _decode
-
 # %% ../nbs/21_tokenizer.ipynb #ed98f440
-def _to_motion_order(self, rec: Motion, motion: Motion) -> Motion:
+@patch
+def _to_motion_order(self: MotionTokenizer, rec: Motion, motion: Motion) -> Motion:
     "`rec` (tokenizer's feature order) with the DOF order, names, time and flags of `motion`."
     dof, names = rec.dof_pos, (motion.dof_names if rec.dof_pos is not None else None)
     if dof is not None and 'sim_to_real_idx' in self.spec.meta:
@@ -289,21 +316,21 @@ def _to_motion_order(self, rec: Motion, motion: Motion) -> Motion:
                   offsets=motion.offsets if motion.offsets is not None else rec.offsets,
                   transition=motion.transition, time=motion.time)
 
-def _reconstruct_pair(self, motion: Motion) -> tuple[Motion, np.ndarray]:
+@patch
+def _reconstruct_pair(self: MotionTokenizer, motion: Motion) -> tuple[Motion, np.ndarray]:
     "(reconstruction in the tokenizer's feature order, codes)."
     mc = self.encode_clip(motion)
     return self.decode(mc), mc.codes
 
-def _reconstruct(self, motion: Motion) -> Motion:
+@patch
+def reconstruct(self: MotionTokenizer, motion: Motion) -> Motion:
     "The motion after a trip through the codebook: same frame count, fps, start pose, names, time and flags."
     rec, _ = self._reconstruct_pair(motion)
     return self._to_motion_order(rec, motion)
 
-MotionTokenizer._to_motion_order, MotionTokenizer._reconstruct_pair = _to_motion_order, _reconstruct_pair
-MotionTokenizer.reconstruct = _reconstruct
-
 # %% ../nbs/21_tokenizer.ipynb #32e67d3c
-def _evaluate(self, motions: Sequence[Motion]) -> dict:
+@patch
+def evaluate(self: MotionTokenizer, motions: Sequence[Motion]) -> dict:
     "Per-clip and overall reconstruction metrics, code statistics and rate (tokens, bits, entropy bits per second)."
     km, order = self.kinematics
     clips, counts, codes_all = [], None, []
@@ -326,14 +353,14 @@ def _evaluate(self, motions: Sequence[Motion]) -> dict:
                     entropy_bits_per_second=entropy_rate(codes_all, rate))
     return dict(clips=clips, overall=overall)
 
-MotionTokenizer.evaluate = _evaluate
-
 # %% ../nbs/21_tokenizer.ipynb #e358462c
-def _read_for(self, path, **read_kw) -> list[Motion]:
+@patch
+def read_for(self: MotionTokenizer, path, **read_kw) -> list[Motion]:
     "Read every clip of `path` (transition frames kept), with the tokenizer's DOF names for unnamed columns."
     fmt = detect_format(path)
     names = self.dof_names
-    if fmt != 'bvh' and not placeholder_names(names) and 'sim_to_real_idx' not in self.spec.meta and 'dof_names' not in read_kw:
+    if (fmt != 'bvh' and not placeholder_names(names) and 'sim_to_real_idx' not in self.spec.meta
+            and 'dof_names' not in read_kw):
         read_kw['dof_names'] = names
     try: return load_motions(path, **read_kw)
     except ValueError as e:
@@ -341,25 +368,27 @@ def _read_for(self, path, **read_kw) -> list[Motion]:
         read_kw.pop('dof_names')                  # a DOF count that differs: let check_motion name both lists
         return load_motions(path, **read_kw)
 
-def _reconstruct_file(self, in_path: str | Path, out_path: str | Path, overwrite: bool = False, **read_kw) -> Path:
+@patch
+def reconstruct_file(self: MotionTokenizer, in_path: str | Path, out_path: str | Path, overwrite: bool = False,
+                     **read_kw) -> Path:
     "Reconstruct every clip of `in_path` and write them to `out_path` in the same format (NPY, PKL or BVH)."
     in_path, out_path = Path(in_path), Path(out_path)
     fmt, out_fmt = detect_format(in_path), detect_format(out_path)
     if fmt != out_fmt:
         raise ValueError(f"{out_path}: a {out_fmt.upper()} name, but the input {in_path.name} is {fmt.upper()}; "
                          f"the output is written in the input's format (use a .{fmt} name)")
-    if out_path.exists() and not overwrite: raise FileExistsError(f"{out_path} exists; pass overwrite=True to replace it")
+    if out_path.exists() and not overwrite:
+        raise FileExistsError(f"{out_path} exists; pass overwrite=True to replace it")
     if out_path.resolve() == in_path.resolve(): raise ValueError(f"{out_path}: is the input file; write elsewhere")
     motions = self.read_for(in_path, **read_kw)
     recs = [self.reconstruct(m) for m in motions]
     if fmt == 'npy': return write_npy(recs, out_path, overwrite=overwrite)
     if fmt == 'bvh': return write_bvh(recs[0], out_path, overwrite=overwrite)
     copied = sorted({k for m in motions for k, v in m.extras.items() if isinstance(v, np.ndarray)})
-    if copied: logger.warning("%s: fields %s are not modelled by the tokenizer; copied unchanged from %s", out_path, copied, in_path)
+    if copied: logger.warning("%s: fields %s are not modelled by the tokenizer; copied unchanged from %s",
+                              out_path, copied, in_path)
     for r, m in zip(recs, motions): r.extras = dict(m.extras)
     return write_pkl(recs, out_path, style='robot' if recs[0].dof_pos is not None else 'smpl', overwrite=overwrite)
-
-MotionTokenizer.read_for, MotionTokenizer.reconstruct_file = _read_for, _reconstruct_file
 
 # %% ../nbs/21_tokenizer.ipynb #74e8fb95
 def select_clips(motions: Sequence[Motion],           # clips, e.g. all those of a file
@@ -385,21 +414,18 @@ def select_clips(motions: Sequence[Motion],           # clips, e.g. all those of
         motions = [m.drop_transitions() for m in motions if m.n_stable > 0]
     return motions
 
-def _read_clips(self,
-                path: str | Path,                      # motion file (NPY, PKL, BVH)
-                clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
-                drop_transitions: bool = False,        # drop transition (bridge) frames; clips left without frames are skipped
-               ) -> list[Motion]:
-    """The clips of `path` read for the tokenizer (`read_for`), in file order: only those named in `clips`, an unknown
-    name being a `ValueError` that names the file and lists its clips; without transition frames if `drop_transitions`."""
+@patch
+def read_clips(self: MotionTokenizer,
+               path: str | Path,                      # motion file (NPY, PKL, BVH)
+               clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
+               drop_transitions: bool = False,        # drop transition (bridge) frames; clips left without any: skipped
+              ) -> list[Motion]:
+    "The clips of `path` read for the tokenizer (`read_for`), in file order, kept as `select_clips` keeps them."
     return select_clips(self.read_for(path), clips, drop_transitions, path)
 
-MotionTokenizer.read_clips = _read_clips
-
 # %% ../nbs/21_tokenizer.ipynb #fe5eb8e4
-_TOKENIZER_FILES = ('config.yaml', 'model.safetensors', 'normalizer.safetensors', 'feature_spec.json')
-
-def _save(self, path: str | Path, overwrite: bool = False) -> Path:
+@patch
+def save(self: MotionTokenizer, path: str | Path, overwrite: bool = False) -> Path:
     "Write the tokenizer directory `path`; refuses a non-empty directory unless `overwrite`."
     d = Path(path)
     if d.exists() and not d.is_dir(): raise FileExistsError(f"{d}: exists and is not a directory")
@@ -415,12 +441,10 @@ def _save(self, path: str | Path, overwrite: bool = False) -> Path:
     save_tokenizer_files(d, self.model, self.normalizer, self.spec, cfg, summary)
     return d
 
-MotionTokenizer.save = _save
-
 # %% ../nbs/21_tokenizer.ipynb #243ccf1c
 def _from_files(cls, d: Path, device) -> MotionTokenizer:
     from safetensors.torch import load_file
-    missing = [f for f in _TOKENIZER_FILES if not (d/f).is_file()]
+    missing = [f for f in TOKENIZER_FILES if not (d/f).is_file()]
     if missing: raise FileNotFoundError(f"{d}: not a tokenizer directory, missing {', '.join(missing)}")
     cfg = AgentConfig.from_yaml(d/'config.yaml')
     if cfg.kinematic_model and not Path(cfg.kinematic_model).is_absolute() and (d/cfg.kinematic_model).is_file():
@@ -431,11 +455,13 @@ def _from_files(cls, d: Path, device) -> MotionTokenizer:
     state = load_file(str(d/'model.safetensors'))
     try: model.load_state_dict(state)
     except RuntimeError as e:
-        raise ValueError(f"{d/'model.safetensors'}: weights do not fit the architecture in config.yaml ({str(e).splitlines()[0]})") from None
-    summary = json.loads((d/'train_summary.json').read_text(encoding='utf-8')) if (d/'train_summary.json').is_file() else {}
+        raise ValueError(f"{d/'model.safetensors'}: weights do not fit the architecture in config.yaml "
+                         f"({str(e).splitlines()[0]})") from None
+    summary = json.loads((d/TRAIN_SUMMARY).read_text(encoding='utf-8')) if (d/TRAIN_SUMMARY).is_file() else {}
     return cls(model, norm, spec, cfg, summary.get('fps'), summary, device)
 
-def _from_checkpoint(cls, path: str | Path, device: str | torch.device = 'cpu') -> MotionTokenizer:
+@patch(cls_method=True)
+def from_checkpoint(cls: MotionTokenizer, path: str | Path, device: str | torch.device = 'cpu') -> MotionTokenizer:
     "A tokenizer from a trainer checkpoint file (`torch.load(weights_only=True)`)."
     ck = load_checkpoint_file(path)
     cfg = AgentConfig.from_dict(ck['config'], source=path)
@@ -445,7 +471,8 @@ def _from_checkpoint(cls, path: str | Path, device: str | torch.device = 'cpu') 
     summary = {'checkpoint': str(path), 'iterations': int(ck['iteration']), 'fps': float(ck['fps'])}
     return cls(model, Normalizer.from_state_dict(ck['normalizer']), spec, cfg, ck['fps'], summary, device)
 
-def _load(cls, path: str | Path, device: str | torch.device = 'cpu') -> MotionTokenizer:
+@patch(cls_method=True)
+def load(cls: MotionTokenizer, path: str | Path, device: str | torch.device = 'cpu') -> MotionTokenizer:
     "Load a tokenizer directory, a trainer run directory, or a trainer checkpoint file."
     p = Path(path)
     if p.is_file(): return cls.from_checkpoint(p, device)
@@ -455,8 +482,10 @@ def _load(cls, path: str | Path, device: str | torch.device = 'cpu') -> MotionTo
     if ck is not None:
         logger.info("%s: no final tokenizer files (unfinished run?); loading the checkpoint %s", p, ck)
         return cls.from_checkpoint(ck, device)
-    raise FileNotFoundError(f"{p}: not a tokenizer directory (no {', '.join(_TOKENIZER_FILES)}) and no checkpoints/*.pt")
+    raise FileNotFoundError(f"{p}: not a tokenizer directory (no {', '.join(TOKENIZER_FILES)}) "
+                            "and no checkpoints/*.pt")
 
-MotionTokenizer.from_checkpoint = classmethod(_from_checkpoint)
-MotionTokenizer.load = classmethod(_load)
-MotionTokenizer.from_run = classmethod(_load)
+@patch(cls_method=True)
+def from_run(cls: MotionTokenizer, path: str | Path, device: str | torch.device = 'cpu') -> MotionTokenizer:
+    "The tokenizer of a trainer run directory: `load` (a finished run directory is a tokenizer directory)."
+    return cls.load(path, device)
