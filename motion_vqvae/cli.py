@@ -224,7 +224,8 @@ _TRAIN_FLAGS = {'total_iter': int, 'batch_size': int, 'lr': float, 'device': str
 
 def _configure_train(p):
     p.add_argument('--config', default='agent', metavar='FILE_OR_RECIPE',
-                   help="YAML config file or shipped recipe name (agent, cpu_quick, t2m_gpt); default: agent")
+                   help="YAML config file or shipped recipe name (agent, cpu_quick = rd_112, rd_225, rd_450, rd_900, limbs_2700, "
+                        "t2m_gpt, ...); default: agent")
     _add_set(p)
     _flag(p, 'motion_file', default=None, help="motion file to train on (NPY, PKL, BVH); default: the config's (null = the embedded G1 sample)")
     p.add_argument('--out', default=None, metavar='DIR', help="run directory for checkpoints and the tokenizer; default: the config's out_dir")

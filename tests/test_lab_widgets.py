@@ -35,7 +35,7 @@ TINY = ['quantizer=ema_reset', 'body_parts=none', 'part_tokens=1', 'short_path=f
         'width=16', 'output_emb_width=16', 'code_dim=16', 'nb_code=32', 'depth=1', 'window_size=16', 'batch_size=16',
         'total_iter=12', 'eval_every=6', 'log_every=3', 'lr=3e-3', 'warm_up_iter=2', 'lr_scheduler=[100]', 'device=cpu',
         'motion_file=null', 'val_clips=[clip_000, clip_002]', 'out_dir=run']
-MVQVAEAgent(load_config('cpu_quick', TINY), progress=False).fit()
+MVQVAEAgent(load_config('limbs_2700', TINY), progress=False).fit()
 """
 
 def _require():
