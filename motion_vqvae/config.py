@@ -428,7 +428,14 @@ def _non_defaults(self) -> dict:
     "The fields whose value differs from the default (for logs and run names)."
     return {k: v for k, v in self.to_dict().items() if v != getattr(_DEFAULTS, k)}
 
-for _f, _n in ((_to_dict, 'to_dict'), (_replace, 'replace'), (_non_defaults, 'non_defaults')): _attach(AgentConfig, _f, _n)
+def _section(self, group:str) -> dict:
+    "The fields of config group `group` (one of `GROUPS`) as a dict name -> value, in field order."
+    if group not in GROUPS:
+        raise ValueError(f"section: {group!r} is not a config group, expected one of {', '.join(GROUPS)}")
+    return {k: v for k, v in self.to_dict().items() if _specs()[k][2]['group'] == group}
+
+for _f, _n in ((_to_dict, 'to_dict'), (_replace, 'replace'), (_non_defaults, 'non_defaults'), (_section, 'section')):
+    _attach(AgentConfig, _f, _n)
 
 # %% ../nbs/00_config.ipynb #63551406
 def parse_overrides(items:list[str]|tuple[str, ...] # 'key=value' strings

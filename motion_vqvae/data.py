@@ -254,14 +254,13 @@ def _add_mirrors(feats: dict, train: list[str], spec: FeatureSpec, path) -> list
     except ValueError as e: raise ValueError(f"{path}: augment_mirror: {e}") from None
     return train + [f'{n}~mirror' for n in train]
 
+_LOADER_FIELDS = ('batch_size', 'num_workers')   # fields of the data section that the loader takes, not build_datasets
+
 def build_datasets_from_config(cfg) -> DataBundle:
-    "`build_datasets` with the data and feature fields of an `AgentConfig`."
-    return build_datasets(cfg.motion_file, window_size=cfg.window_size, window_stride=cfg.window_stride,
-                          val_fraction=cfg.val_fraction, val_clips=cfg.val_clips, split_seed=cfg.split_seed,
-                          short_clips=cfg.short_clips, drop_transitions=cfg.drop_transitions,
-                          motion_keys=cfg.motion_keys, num_joints=cfg.num_joints, augment_mirror=cfg.augment_mirror,
-                          augment_speed=cfg.augment_speed,
-                          **feature_kwargs_from_config(cfg))
+    "`build_datasets` with the data section and the feature fields of an `AgentConfig`."
+    data = {k: v for k, v in cfg.section('data').items() if k not in _LOADER_FIELDS}
+    return build_datasets(**data, num_joints=cfg.num_joints, **feature_kwargs_from_config(cfg))
+
 def time_warp_features(feats: np.ndarray, spec: FeatureSpec, speed: float) -> np.ndarray:
     "Features `(T, C)` of the clip played `speed` times as fast: interpolated in time, velocity channels scaled."
     if not speed > 0: raise ValueError(f"time_warp_features: speed={speed}, expected a factor > 0")

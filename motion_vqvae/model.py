@@ -166,6 +166,8 @@ def part_index(parts: Sequence[Sequence[int]], input_dim: int) -> tuple[Tensor, 
     return gather, scatter
 
 # %% ../nbs/11_model.ipynb #e4b84fce
+_NOT_ARCH = ('norm', 'quantizer', 'body_parts')   # model-section fields that are not architecture keywords
+
 class MotionVQVAE(nn.Module):
     "T2M-GPT-style motion VQ-VAE on (B, T, C) feature windows; optionally one token stream per body part and a linear short path."
     def __init__(self,
@@ -306,8 +308,8 @@ class MotionVQVAE(nn.Module):
         def get(name, default=None):
             v = getattr(cfg, name, None)
             return default if v is None else v
-        arch = {k: get(k) for k in ('nb_code', 'code_dim', 'output_emb_width', 'down_t', 'stride_t', 'width', 'depth',
-                                    'dilation_growth_rate', 'activation', 'part_tokens', 'short_path')}
+        quantizer_fields = {f for s in QUANTIZERS.values() for f in s.options.values()}   # fed by config_options
+        arch = {k: get(k) for k in AgentConfig().section('model') if k not in _NOT_ARCH and k not in quantizer_fields}
         arch = {k: v for k, v in arch.items() if v is not None}
         name = get('quantizer', 'ema_reset')
         key = 'none' if name is None else str(name).lower()

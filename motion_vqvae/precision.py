@@ -129,10 +129,13 @@ def build_adamw(params, lr: float = 2e-4, betas=(0.9, 0.99), weight_decay: float
             logger.debug("fused AdamW unavailable (%s): using the plain implementation", e)
     return torch.optim.AdamW(params, **kw)
 
+_ADAMW_FIELDS = ('lr', 'betas', 'weight_decay')   # of the optimizer section; the others drive the schedule and clipping
+
 def build_optimizer(model: nn.Module, cfg: AgentConfig, fused: bool = True) -> torch.optim.Optimizer:
-    "`build_adamw` over the model's trainable parameters with the config's lr, betas and weight decay."
-    if cfg.optimizer != 'adamw': raise ConfigError(f"optimizer: {cfg.optimizer!r}, expected adamw")
-    return build_adamw(model.parameters(), cfg.lr, cfg.betas, cfg.weight_decay, fused=fused)
+    "`build_adamw` over the model's trainable parameters with the optimizer section's lr, betas and weight decay."
+    opt = cfg.section('optimizer')
+    if opt['optimizer'] != 'adamw': raise ConfigError(f"optimizer: {opt['optimizer']!r}, expected adamw")
+    return build_adamw(model.parameters(), **{k: opt[k] for k in _ADAMW_FIELDS}, fused=fused)
 
 def build_scheduler(optimizer: torch.optim.Optimizer, cfg: AgentConfig) -> torch.optim.lr_scheduler.LambdaLR:
     "`LambdaLR` with `WarmupMultiStep(cfg.warm_up_iter, cfg.lr_scheduler, cfg.gamma)`; `step()` once per iteration."

@@ -212,7 +212,7 @@ def _build_loss(self: MVQVAEAgent) -> None:
                               "whose hinges are the features' DOF (the G1 model is used automatically for 29-DOF G1 "
                               "data)")
         fk = feature_fk_fn(self.data.spec, self.data.normalizer, self.kinematics, self.dof_order)
-    self.loss_fn = MotionVQLoss(cfg.recons_loss, cfg.loss_vel, cfg.commit, cfg.loss_fk, fk)
+    self.loss_fn = MotionVQLoss(**cfg.section('losses'), fk_fn=fk)
 
 @patch
 def _build_loader(self: MVQVAEAgent) -> None:
