@@ -147,7 +147,8 @@ def make_train_step(model: nn.Module, loss_fn: Callable, opt: torch.optim.Optimi
         return float(loss.detach())
     return step
 
-def random_batches(data: Tensor, batch_size: int, seed: int = 0, device: torch.device | str = 'cpu') -> Iterator[Tensor]:
+def random_batches(data: Tensor, batch_size: int, seed: int = 0,
+                   device: torch.device | str = 'cpu') -> Iterator[Tensor]:
     "Endless batches `data[idx]` of random windows from the contiguous (N, T, C) tensor (pinned + non-blocking on CUDA)."
     device = torch.device(device)
     g = torch.Generator().manual_seed(seed)
@@ -219,7 +220,8 @@ def measure_in_subprocess(mode: str, path: str | Path, window: int = 64) -> dict
     if mode not in ('load', 'pipeline'): raise ValueError(f"mode={mode!r}, expected 'load' or 'pipeline'")
     root = str(Path(__file__).resolve().parent.parent) if '__file__' in globals() else os.getcwd()
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([root, os.environ.get('PYTHONPATH', '')])}
-    r = subprocess.run([sys.executable, '-c', _CHILD, mode, str(path), str(window)], capture_output=True, text=True, env=env)
+    r = subprocess.run([sys.executable, '-c', _CHILD, mode, str(path), str(window)], capture_output=True, text=True,
+                       env=env)
     if r.returncode: raise RuntimeError(f"measure_in_subprocess({mode}, {path}) failed:\n{r.stderr[-2000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -230,12 +232,14 @@ BENCH_KEYS = ('train_step_s', 'reference_train_step_s', 'train_speedup_vs_eager_
               'decode_frames_per_s', 'pipeline_windows_per_s', 'model_windows_per_s', 'load_1h_s', 'load_1h_peak_mb')
 TARGETS = dict(train_speedup_vs_eager_fp32=('>=', 2.5), encode_frames_per_s=('>=', 150_000),
                decode_frames_per_s=('>=', 120_000), pipeline_vs_model=('>=', 50.0), load_1h_s=('<', 5.0),
-               load_1h_peak_mb=('<', 1024.0), loss_curve_final_rel_diff=('<', 0.02), loss_curve_mean_rel_diff=('<', 0.02))
+               load_1h_peak_mb=('<', 1024.0), loss_curve_final_rel_diff=('<', 0.02),
+               loss_curve_mean_rel_diff=('<', 0.02))
 
 def _ours(arch: dict, conv_layout: str = 'auto', fuse: bool = True) -> MotionVQVAE:
     a = arch
     m = MotionVQVAE(a['input_dim'], nb_code=a['nb_code'], code_dim=a['code_dim'], output_emb_width=a['code_dim'],
-                    down_t=a['down_t'], stride_t=a['stride_t'], width=a['width'], depth=a['depth'], conv_layout=conv_layout)
+                    down_t=a['down_t'], stride_t=a['stride_t'], width=a['width'], depth=a['depth'],
+                    conv_layout=conv_layout)
     m.decoder.fuse = fuse
     return m
 
@@ -290,7 +294,8 @@ def bench_infer(arch: dict, clips: int, T: int, rounds: int, device: torch.devic
         with torch.inference_mode(), precision_autocast(device, precision): return ours.encode(x)
     def dec():
         with torch.inference_mode(), precision_autocast(device, precision): return ours.decode(codes).float()
-    fns = {'encode': enc, 'decode': dec, 'reference encode': lambda: ref.encode(x), 'reference decode': lambda: ref.decode(rcodes)}
+    fns = {'encode': enc, 'decode': dec, 'reference encode': lambda: ref.encode(x),
+           'reference decode': lambda: ref.decode(rcodes)}
     tune_allocator(True)
     times = interleaved(fns, rounds)
     tune_allocator(False)
@@ -329,7 +334,8 @@ def bench_pipeline(frames: int, load_frames: int, T: int, batch: int, n_batches:
                 prep_peak_mb=pipe['peak_mb'], prep_windows_per_s=n / pipe['s'], batch_index_windows_per_s=idx_rate,
                 batch_collate_windows_per_s=col_rate, pipeline_windows_per_s=n / (pipe['s'] + n / idx_rate))
 
-def loss_curve_check(arch: dict, steps: int = 30, batch: int = 64, T: int = 64, lr: float = 2e-4, seed: int = 0) -> dict:
+def loss_curve_check(arch: dict, steps: int = 30, batch: int = 64, T: int = 64, lr: float = 2e-4,
+                     seed: int = 0) -> dict:
     "Loss curves of `steps` steps on real G1 windows in eager fp32 (ncl) and in the fast path, same start and batches."
     data = build_datasets(None, window_size=T).train.data
     arch = {**arch, 'input_dim': data.shape[-1]}
@@ -345,8 +351,10 @@ def loss_curve_check(arch: dict, steps: int = 30, batch: int = 64, T: int = 64, 
         curves[name] = [step(data[i]) for i in idx]
     a, b = np.array(curves['fp32']), np.array(curves['fast'])
     k = max(1, steps // 6)
-    return dict(loss_curve_steps=steps, loss_curve_batch=batch, loss_fp32_first=float(a[0]), loss_fp32_final=float(a[-k:].mean()),
-                loss_fast_final=float(b[-k:].mean()), loss_curve_mean_rel_diff=float(abs(a.mean() - b.mean()) / a.mean()),
+    return dict(loss_curve_steps=steps, loss_curve_batch=batch, loss_fp32_first=float(a[0]),
+                loss_fp32_final=float(a[-k:].mean()),
+                loss_fast_final=float(b[-k:].mean()),
+                loss_curve_mean_rel_diff=float(abs(a.mean() - b.mean()) / a.mean()),
                 loss_curve_final_rel_diff=float(abs(a[-k:].mean() - b[-k:].mean()) / a[-k:].mean()),
                 loss_curve_max_step_rel_diff=float(np.max(np.abs(a - b) / a)), loss_curves=curves)
 
@@ -368,7 +376,9 @@ def run_bench(quick: bool = False, json_path: str | Path | None = None, batch: i
                 cpu_capability=torch.backends.cpu.get_cpu_capability(),
                 cpu_bf16=resolve_amp('auto', torch.device('cpu')) == 'bf16', device=str(dev),
                 loadavg_start=os.getloadavg()[0] if hasattr(os, 'getloadavg') else None, arch=arch)
-    if verbose: print(f"bench: {'quick' if quick else 'full'} on {dev}, {info['threads']} threads, {info['cpu_capability']}", flush=True)
+    if verbose:
+        print(f"bench: {'quick' if quick else 'full'} on {dev}, {info['threads']} threads, {info['cpu_capability']}",
+              flush=True)
     peak = dict(conv_peak_fp32_gflops=conv_peak(torch.float32, reps=3 if quick else 7),
                 conv_peak_bf16_gflops=conv_peak(torch.bfloat16, reps=3 if quick else 7) if info['cpu_bf16'] else None)
     if verbose: print('  conv peak done', flush=True)
@@ -378,7 +388,8 @@ def run_bench(quick: bool = False, json_path: str | Path | None = None, batch: i
     if verbose: print('  inference done', flush=True)
     pipe = bench_pipeline(20_000 if quick else load_frames, load_frames, T, batch, 5 if quick else 50, seed)
     if verbose: print('  pipeline done', flush=True)
-    lc = loss_curve_check(arch, steps=6 if quick else 30, batch=8 if quick else 64, lr=1e-3 if quick else 2e-4, seed=seed)
+    lc = loss_curve_check(arch, steps=6 if quick else 30, batch=8 if quick else 64, lr=1e-3 if quick else 2e-4,
+                          seed=seed)
     step_s, ref_s = tr['median_s']['fast'], tr['median_s']['reference']
     res = dict(info, **peak,
                train_step_s=step_s, reference_train_step_s=ref_s, train_speedup_vs_eager_fp32=ref_s / step_s,
@@ -393,15 +404,18 @@ def run_bench(quick: bool = False, json_path: str | Path | None = None, batch: i
                train_all_s=tr['all_s'],
                model_windows_per_s=batch / step_s, reference_windows_per_s=batch / ref_s,
                encode_frames_per_s=inf['encode'], decode_frames_per_s=inf['decode'],
-               reference_encode_frames_per_s=inf['reference encode'], reference_decode_frames_per_s=inf['reference decode'],
-               encode_mflop_per_frame=inf['encode_flop_per_frame'] / 1e6, decode_mflop_per_frame=inf['decode_flop_per_frame'] / 1e6,
+               reference_encode_frames_per_s=inf['reference encode'],
+               reference_decode_frames_per_s=inf['reference decode'],
+               encode_mflop_per_frame=inf['encode_flop_per_frame'] / 1e6,
+               decode_mflop_per_frame=inf['decode_flop_per_frame'] / 1e6,
                reference_decode_mflop_per_frame=inf['reference_decode_flop_per_frame'] / 1e6,
                **pipe, load_1h_s=pipe['load_s'], load_1h_peak_mb=pipe['load_peak_mb'], **lc)
     res['pipeline_vs_model'] = res['pipeline_windows_per_s'] / res['model_windows_per_s']
     pk = peak['conv_peak_bf16_gflops'] or peak['conv_peak_fp32_gflops']     # the most this machine's convs can do
     for k in ('encode', 'decode'):
         res[f'{k}_ceiling_frames_per_s'] = pk * 1e3 / res[f'{k}_mflop_per_frame']
-    res['targets'] = {k: dict(op=op, target=t, value=res[k], met=_check(res[k], op, t)) for k, (op, t) in TARGETS.items()}
+    res['targets'] = {k: dict(op=op, target=t, value=res[k], met=_check(res[k], op, t)) for k,
+                      (op, t) in TARGETS.items()}
     res['loadavg_end'] = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
     res['bench_s'] = time.perf_counter() - t_start
     if verbose: print(format_table(res))
@@ -415,13 +429,17 @@ def format_table(r: dict) -> str:
     tg = r['targets']
     def t(k): return f"{tg[k]['op']} {tg[k]['target']:g}  {'MET' if tg[k]['met'] else 'not met'}" if k in tg else ''
     rows = [('train step (s), fast path', f"{r['train_step_s']:.3f}", f"{r['reference_train_step_s']:.3f} ref", '', ''),
-            ('train speed-up vs eager fp32', f"{r['train_speedup_vs_eager_fp32']:.2f}x", '', '', t('train_speedup_vs_eager_fp32')),
+            ('train speed-up vs eager fp32', f"{r['train_speedup_vs_eager_fp32']:.2f}x", '', '',
+             t('train_speedup_vs_eager_fp32')),
             ('train windows/s', f"{r['model_windows_per_s']:.0f}", f"{r['reference_windows_per_s']:.0f} ref", '', ''),
-            ('GFLOP/s as written (step %.0f GFLOP)' % r['step_gflop'], f"{r['train_gflops']:.0f}", f"{r['reference_gflops']:.0f} ref", '', ''),
-            ('conv peak GFLOP/s bf16 | fp32', f"{r['conv_peak_bf16_gflops'] or 0:.0f}", f"{r['conv_peak_fp32_gflops']:.0f}", '', ''),
+            ('GFLOP/s as written (step %.0f GFLOP)' % r['step_gflop'], f"{r['train_gflops']:.0f}",
+             f"{r['reference_gflops']:.0f} ref", '', ''),
+            ('conv peak GFLOP/s bf16 | fp32', f"{r['conv_peak_bf16_gflops'] or 0:.0f}",
+             f"{r['conv_peak_fp32_gflops']:.0f}", '', ''),
             ('fraction of bf16 conv peak', f"{r['train_fraction_of_bf16_peak'] or 0:.2f}", '', '', ''),
             ('speed-up if the step ran at bf16 peak', f"{r['max_speedup_at_bf16_peak'] or 0:.2f}x", '', '', '')]
-    rows += [(f'  ablation: {k}', f"{v:.3f}", '', f"{r['reference_train_step_s'] / v:.2f}x", '') for k, v in r['train_ablation_s'].items()]
+    rows += [(f'  ablation: {k}', f"{v:.3f}", '', f"{r['reference_train_step_s'] / v:.2f}x", '') for k,
+             v in r['train_ablation_s'].items()]
     rows += [('encode frames/s', f"{r['encode_frames_per_s']:.0f}", f"{r['reference_encode_frames_per_s']:.0f} ref",
               f"{r['encode_frames_per_s'] / r['reference_encode_frames_per_s']:.2f}x", t('encode_frames_per_s')),
              ('decode frames/s', f"{r['decode_frames_per_s']:.0f}", f"{r['reference_decode_frames_per_s']:.0f} ref",
@@ -430,14 +448,17 @@ def format_table(r: dict) -> str:
               f"{r['decode_mflop_per_frame']:.2f}", f"{r['reference_decode_mflop_per_frame']:.2f} ref decode", ''),
              ('  ceiling at the conv peak: encode | decode', f"{r['encode_ceiling_frames_per_s']:.0f}",
               f"{r['decode_ceiling_frames_per_s']:.0f}", '', ''),
-             ('pipeline windows/s (prep + batches)', f"{r['pipeline_windows_per_s']:.0f}", f"{r['model_windows_per_s']:.0f} model",
+             ('pipeline windows/s (prep + batches)', f"{r['pipeline_windows_per_s']:.0f}",
+              f"{r['model_windows_per_s']:.0f} model",
               f"{r['pipeline_vs_model']:.0f}x", t('pipeline_vs_model')),
              ('  prep windows/s | batches by index | by collate', f"{r['prep_windows_per_s']:.0f}",
               f"{r['batch_index_windows_per_s']:.0f}", f"{r['batch_collate_windows_per_s']:.0f}", ''),
              (f"load {r['load_frames']} frames (s)", f"{r['load_1h_s']:.2f}", '', '', t('load_1h_s')),
              ('load peak RSS increase (MB)', f"{r['load_1h_peak_mb']:.0f}", '', '', t('load_1h_peak_mb')),
-             (f"loss curve {r['loss_curve_steps']} steps: mean rel diff", f"{r['loss_curve_mean_rel_diff']:.4f}", '', '', t('loss_curve_mean_rel_diff')),
-             ('loss curve: final rel diff', f"{r['loss_curve_final_rel_diff']:.4f}", '', '', t('loss_curve_final_rel_diff'))]
+             (f"loss curve {r['loss_curve_steps']} steps: mean rel diff", f"{r['loss_curve_mean_rel_diff']:.4f}", '',
+              '', t('loss_curve_mean_rel_diff')),
+             ('loss curve: final rel diff', f"{r['loss_curve_final_rel_diff']:.4f}", '', '',
+              t('loss_curve_final_rel_diff'))]
     w = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ['  '.join(c.ljust(w[i]) for i, c in enumerate(row)).rstrip() for row in rows]
     head = f"machine load {r['loadavg_start']:.1f} -> {r['loadavg_end']:.1f}, {r['threads']} threads, precision {r['train_precision']}, layout {r['train_conv_layout']}"
@@ -445,7 +466,8 @@ def format_table(r: dict) -> str:
 
 def bench_main(argv: Sequence[str] | None = None) -> int:
     "Command line: `[--quick] [--json FILE] [--batch N] [--rounds N] [--no-ablations]`; prints the table."
-    ap = argparse.ArgumentParser(prog='motion-vqvae bench', description='Benchmark training, inference and data loading.')
+    ap = argparse.ArgumentParser(prog='motion-vqvae bench', description='Benchmark training, inference and data '
+                                 'loading.')
     ap.add_argument('--quick', action='store_true', help='tiny sizes: a smoke test, timings not meaningful')
     ap.add_argument('--json', metavar='FILE', help='write the results as JSON')
     ap.add_argument('--batch', type=int, help='training batch size (default 256, quick 16)')

@@ -46,7 +46,8 @@ def resolve_dof_names(spec: str | None) -> list[str] | None:
         return [l.strip() for l in p.read_text().splitlines() if l.strip()]
     names = [s.strip() for s in spec.split(',') if s.strip()]
     if len(names) < 2:
-        raise UserError(f"--dof-names {spec!r}: expected one of {sorted(_DOF_NAME_SETS)}, a comma-separated list or a text file")
+        raise UserError(f"--dof-names {spec!r}: expected one of {sorted(_DOF_NAME_SETS)}, a comma-separated list or a "
+                        "text file")
     return names
 
 class _Collect(logging.Handler):
@@ -114,7 +115,8 @@ def inspect_tokenizer(path: str | Path) -> dict:
     m, cfg, s = tok.model, tok.config, tok.summary
     fsq = str(cfg.quantizer).lower() in ('fsq', 'residual_fsq')
     arch = dict(quantizer=cfg.quantizer, nb_code=tok.nb_code, fsq_levels=list(cfg.fsq_levels) if fsq else None,
-                num_quantizers=m.num_quantizers, down_t=m.down_t, stride_t=m.stride_t, frames_per_token=m.downsample_factor,
+                num_quantizers=m.num_quantizers, down_t=m.down_t, stride_t=m.stride_t,
+                frames_per_token=m.downsample_factor,
                 body_parts=cfg.body_parts, n_parts=m.n_parts, part_tokens=m.part_tokens, code_shape=list(m.code_shape),
                 width=cfg.width, depth=cfg.depth, output_emb_width=cfg.output_emb_width, code_dim=cfg.code_dim,
                 short_path=bool(cfg.short_path), input_dim=m.input_dim)
@@ -126,7 +128,8 @@ def inspect_tokenizer(path: str | Path) -> dict:
                 data=dict(motion_file=cfg.motion_file or 'embedded G1 sample', fps=tok.fps,
                           features=tok.spec.dim, dof=None if tok.dof_names is None else len(tok.dof_names),
                           train_clips=s.get('train_clips'), val_clips=s.get('val_clips')),
-                training={k: s[k] for k in ('iterations', 'wall_time_s', 'device', 'precision', 'processes', 'checkpoint')
+                training={k: s[k] for k in ('iterations', 'wall_time_s', 'device', 'precision', 'processes',
+                                            'checkpoint')
                           if k in s},
                 final_metrics=s.get('metrics', {}))
 
@@ -150,7 +153,8 @@ def format_tokenizer(info: dict) -> str:
         f"rate: {info['rate']['text'] if info['rate'] else 'n/a (no training fps)'}",
         f"data: {d['motion_file']}, {d['fps']} fps, {d['dof']} DOF; training clips {clips(d['train_clips'])}; "
         f"validation clips {clips(d['val_clips'])}",
-        f"training: {t.get('iterations', 'n/a')} iterations, {t.get('wall_time_s', 'n/a')} s on {t.get('device', 'n/a')}",
+        f"training: {t.get('iterations', 'n/a')} iterations, {t.get('wall_time_s', 'n/a')} s on "
+        f"{t.get('device', 'n/a')}",
         f"final val: MPJPE {f('val/mpjpe_mm', '.1f')} mm, DOF RMSE {f('val/dof_rmse', '.4f')} rad, perplexity "
         f"{f('val/perplexity', '.1f')}, codes used {f('val/code_usage', '.1%')}; "
         f"training set codes used {f('train/code_usage', '.1%')}"])
@@ -164,7 +168,8 @@ def add_command(name: str, help: str, configure, run):
 
 def build_parser() -> argparse.ArgumentParser:
     "The `motion-vqvae` argument parser with every registered subcommand."
-    p = argparse.ArgumentParser(prog='motion-vqvae', description='Motion VQ-VAE tokenizers: inspect data, train, reconstruct, evaluate.')
+    p = argparse.ArgumentParser(prog='motion-vqvae', description='Motion VQ-VAE tokenizers: inspect data, train, '
+                                                                 'reconstruct, evaluate.')
     from motion_vqvae import __version__
     p.add_argument('--version', action='version', version=f'motion-vqvae {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
@@ -176,10 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/40_cli.ipynb #5f1aa102
 def _configure_inspect(p):
-    p.add_argument('file', nargs='?', default=None, help='motion file (.npy, .pkl, .bvh), or a trained tokenizer (directory, '
+    p.add_argument('file', nargs='?', default=None, help='motion file (.npy, .pkl, .bvh), or a trained tokenizer '
+                                                         '(directory, '
                    'run directory or checkpoint .pt); default: the embedded G1 sample')
     p.add_argument('--json', action='store_true', help='print the summary as JSON')
-    p.add_argument('--dof-names', default=None, help="names for the DOF columns: 'g1_29dof', 'g1_23dof', a comma list or a text file")
+    p.add_argument('--dof-names', default=None, help="names for the DOF columns: 'g1_29dof', 'g1_23dof', a comma list "
+                                                     "or a text file")
     p.add_argument('--keys', nargs='+', default=None, help='PKL only: motions to read, by key or index')
 
 def cmd_inspect(args) -> int:
@@ -224,11 +231,14 @@ _TRAIN_FLAGS = {'total_iter': int, 'batch_size': int, 'lr': float, 'device': str
 
 def _configure_train(p):
     p.add_argument('--config', default='agent', metavar='FILE_OR_RECIPE',
-                   help="YAML config file or shipped recipe name (agent, cpu_quick = rd_112, rd_225, rd_450, rd_900, limbs_2700, "
+                   help="YAML config file or shipped recipe name (agent, cpu_quick = rd_112, rd_225, rd_450, rd_900, "
+                        "limbs_2700, "
                         "t2m_gpt, ...); default: agent")
     _add_set(p)
-    _flag(p, 'motion_file', default=None, help="motion file to train on (NPY, PKL, BVH); default: the config's (null = the embedded G1 sample)")
-    p.add_argument('--out', default=None, metavar='DIR', help="run directory for checkpoints and the tokenizer; default: the config's out_dir")
+    _flag(p, 'motion_file', default=None, help="motion file to train on (NPY, PKL, BVH); default: the config's (null = "
+                                               "the embedded G1 sample)")
+    p.add_argument('--out', default=None, metavar='DIR', help="run directory for checkpoints and the tokenizer; "
+                                                              "default: the config's out_dir")
     for k, t in _TRAIN_FLAGS.items(): _flag(p, k, type=t, default=None, help=f"set {k}")
     g = p.add_mutually_exclusive_group()
     g.add_argument('--resume', action='store_true', help='continue the run in --out from its latest checkpoint')
@@ -271,7 +281,8 @@ def cmd_train(args) -> int:
     else: print('\n'.join(_summary_lines(out, m) + [f"total wall time {m['total_wall_time_s']:.1f} s"]))
     return 0
 
-add_command('train', 'Train a motion tokenizer: config file or recipe, --set overrides; files and checkpoints land in --out.',
+add_command('train', 'Train a motion tokenizer: config file or recipe, --set overrides; files and checkpoints land in '
+                     '--out.',
             _configure_train, cmd_train)
 
 # %% ../nbs/40_cli.ipynb #55fcf232
@@ -288,7 +299,8 @@ def load_tokenizer(args):
     from motion_vqvae.tokenizer import MotionTokenizer
     ov = parse_overrides(args.set)
     bad = [k for k in ov if k not in _TOKENIZER_KEYS]
-    if bad: raise UserError(f"--set {', '.join(bad)}: cannot be changed on a trained tokenizer; only {', '.join(_TOKENIZER_KEYS)}")
+    if bad: raise UserError(f"--set {', '.join(bad)}: cannot be changed on a trained tokenizer; only "
+                            f"{', '.join(_TOKENIZER_KEYS)}")
     device = args.device or ov.pop('device', None) or 'cpu'
     with _to_user_errors():
         tok = MotionTokenizer.load(args.checkpoint, device=device)
@@ -301,7 +313,8 @@ def _configure_reconstruct(p):
     _flag(p, 'motion_file', required=True, help='motion file to reconstruct (NPY, PKL, BVH)')
     p.add_argument('--out', required=True, metavar='FILE', help="output file, in the input's format")
     p.add_argument('--overwrite', action='store_true', help='replace --out (and --plot) if they exist')
-    p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the first clip (or --plot-clip): '
+    p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the first clip (or '
+                                                                 '--plot-clip): '
                    'trajectories, per-joint errors, root path, stick figures (.png, .pdf, .svg)')
     _flag(p, 'plot_clip', default=None, help='clip to plot (default: the first)')
 
@@ -343,7 +356,8 @@ def cmd_encode(args) -> int:
         codes = [tok.encode_clip(m) for m in motions]
         out = save_codes(args.out, codes, overwrite=args.overwrite, nb_code=tok.nb_code,
                          downsample_factor=tok.downsample_factor)
-    print(f"{len(codes)} clip(s), {sum(c.n_tokens for c in codes)} tokens ({tok.downsample_factor} frames per token) -> {out}")
+    print(f"{len(codes)} clip(s), {sum(c.n_tokens for c in codes)} tokens ({tok.downsample_factor} frames per token) "
+          f"-> {out}")
     return 0
 
 add_command('encode', 'Encode every clip of a motion file into codes (.npz with clip names, fps and frame counts).',
@@ -353,7 +367,8 @@ add_command('encode', 'Encode every clip of a motion file into codes (.npz with 
 def _configure_decode(p):
     _configure_tokenizer(p)
     p.add_argument('--codes', required=True, metavar='FILE.npz', help='codes file written by `encode`')
-    p.add_argument('--out', required=True, metavar='FILE', help='motion file to write (.npy, .pkl; .bvh for one skeleton clip)')
+    p.add_argument('--out', required=True, metavar='FILE', help='motion file to write (.npy, .pkl; .bvh for one '
+                                                                'skeleton clip)')
     p.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
 
 def cmd_decode(args) -> int:
@@ -370,9 +385,11 @@ def cmd_decode(args) -> int:
         for m in motions[:-1]:
             m.transition = np.zeros(m.n_frames, bool); m.transition[-1] = True
         write_npy(motions, out, overwrite=args.overwrite)
-    elif fmt == 'pkl': write_pkl(motions, out, style='robot' if motions[0].dof_pos is not None else 'smpl', overwrite=args.overwrite)
+    elif fmt == 'pkl':
+        write_pkl(motions, out, style='robot' if motions[0].dof_pos is not None else 'smpl', overwrite=args.overwrite)
     else:
-        if len(motions) != 1: raise UserError(f"{out}: a BVH file holds one clip, the codes hold {len(motions)}; write .npy or .pkl")
+        if len(motions) != 1: raise UserError(f"{out}: a BVH file holds one clip, the codes hold {len(motions)}; write "
+                                              ".npy or .pkl")
         with _to_user_errors(): write_bvh(motions[0], out, overwrite=args.overwrite)
     print(f"{len(motions)} clip(s), {sum(m.n_frames for m in motions)} frames -> {out}")
     return 0
@@ -388,22 +405,28 @@ def _configure_evaluate(p):
     p.add_argument('--clips', nargs='+', default=None, metavar='NAME', help='only these clips')
     _flag(p, 'keep_transitions', action='store_true', help='keep transition (bridge) frames of NPY trajectories')
     p.add_argument('--baseline', choices=sorted(_BASELINES), default=None,
-                   help="also evaluate a no-learning codec at the same rate: codec (subsample and round) or dct (block DCT); "
+                   help="also evaluate a no-learning codec at the same rate: codec (subsample and round) or dct (block "
+                        "DCT); "
                         "without --checkpoint, the codec alone")
     _flag(p, 'bits_per_second', type=float, default=None, metavar='R',
           help="rate of the --baseline codec in bits/s (default: the tokenizer's nominal rate)")
     p.add_argument('--json', action='store_true', help='print the metrics as JSON')
-    p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the per-clip errors and code usage')
+    p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the per-clip errors and code '
+                                                                 'usage')
     p.add_argument('--overwrite', action='store_true', help='replace --plot if it exists')
 
 def _rate_line(o: dict) -> str:
     "The rate of an evaluation: the tokenizer's tokens and bits per second, or the codec and its parameters."
     if 'codec' in o:
         p = (f"k={o['frames_per_sample']} frames per sample, b={o['bits_per_value']} bits" if o['codec'] == 'subsample'
-             else f"blocks of {o['block_frames']} frames, {o['coefficients_per_block']} coefficients of {o['bits_per_value']} bits")
-        return (f"codec {o['codec']} ({p}): {o['bits_per_second']:.1f} bits/s achieved, target {o['target_bits_per_second']:g} "
-                f"(nominal {o['nominal_bits_per_second']:.1f}; side information {o['side_bits_per_second']:.1f} bits/s not counted)")
-    return (f"rate: {o['tokens_per_second']:g} tokens/s, {o['bits_per_second']:g} bits/s nominal; entropy of these clips' "
+             else f"blocks of {o['block_frames']} frames, {o['coefficients_per_block']} coefficients of "
+                  f"{o['bits_per_value']} bits")
+        return (f"codec {o['codec']} ({p}): {o['bits_per_second']:.1f} bits/s achieved, target "
+                f"{o['target_bits_per_second']:g} "
+                f"(nominal {o['nominal_bits_per_second']:.1f}; side information {o['side_bits_per_second']:.1f} bits/s "
+                "not counted)")
+    return (f"rate: {o['tokens_per_second']:g} tokens/s, {o['bits_per_second']:g} bits/s nominal; entropy of these "
+            "clips' "
             f"codes {o['entropy_bits_per_second']:.1f} bits/s")
 
 def format_evaluation(ev: dict) -> str:
@@ -411,7 +434,8 @@ def format_evaluation(ev: dict) -> str:
     o = ev['overall']
     cols = ([('frames', 'frames', 'd'), ('bits', 'bits', 'd')] if 'codec' in o else
             [('frames', 'frames', 'd'), ('tokens', 'tokens', 'd')])
-    cols += [('mpjpe_mm', 'MPJPE mm', '.1f'), ('dof_rmse_rad', 'DOF RMSE rad', '.4f'), ('root_vel_err_mps', 'root vel err m/s', '.4f')]
+    cols += [('mpjpe_mm', 'MPJPE mm', '.1f'), ('dof_rmse_rad', 'DOF RMSE rad', '.4f'),
+             ('root_vel_err_mps', 'root vel err m/s', '.4f')]
     if 'codec' not in o: cols += [('perplexity', 'perplexity', '.1f'), ('code_usage', 'codes used', '.1%')]
     w = max([7] + [len(c['name']) for c in ev['clips']])
     cell = lambda r, k, fmt, h: format(r[k], fmt).rjust(len(h)) if k in r else 'n/a'.rjust(len(h))
@@ -422,10 +446,12 @@ def format_evaluation(ev: dict) -> str:
         lines.append(f"codebook on this data: perplexity {o['perplexity']:.1f}, {o['active_codes']} of "
                      f"{o['active_codes'] + o['dead_codes']} codes used ({o['code_usage']:.1%})")
     lines.append(_rate_line(o))
-    if 'mpjpe_mm' not in o: lines.append("MPJPE: no kinematic model applies (set one with --set kinematic_model=FILE.xml)")
+    if 'mpjpe_mm' not in o:
+        lines.append("MPJPE: no kinematic model applies (set one with --set kinematic_model=FILE.xml)")
     if 'baseline' in ev:
         lines += ['', f"baseline: the best {ev['baseline']['overall']['codec']} codec within "
-                      f"{ev['baseline']['overall']['target_bits_per_second']:g} bits/s (no learning), on the same clips",
+                      f"{ev['baseline']['overall']['target_bits_per_second']:g} bits/s (no "
+                      "learning), on the same clips",
                   format_evaluation(ev['baseline'])]
     return '\n'.join(lines)
 
@@ -434,7 +460,8 @@ def _codec_evaluation(args, motions, bits_per_second: float, kinematic_model: st
     from motion_vqvae.codec import evaluate_codec
     from motion_vqvae.metrics import kinematic_model_for
     m0 = motions[0]
-    km, order = (None, None) if m0.dof_pos is None else kinematic_model_for(m0.dof_pos.shape[1], m0.dof_names, kinematic_model)
+    km, order = (None, None) if m0.dof_pos is None else kinematic_model_for(m0.dof_pos.shape[1], m0.dof_names,
+                                                                            kinematic_model)
     return evaluate_codec(motions, bits_per_second, _BASELINES[args.baseline], km=km, order=order)
 
 def cmd_evaluate(args) -> int:
@@ -443,22 +470,26 @@ def cmd_evaluate(args) -> int:
         raise UserError("--bits-per-second is the rate of a --baseline codec; add --baseline codec or --baseline dct")
     if args.checkpoint is None:
         if not args.baseline:
-            raise UserError("--checkpoint is required (a tokenizer directory, run directory or checkpoint file); without "
+            raise UserError("--checkpoint is required (a tokenizer directory, run directory or checkpoint file); "
+                            "without "
                             "one, --baseline codec|dct --bits-per-second R evaluates a no-learning codec alone")
         if args.bits_per_second is None:
-            raise UserError(f"--baseline {args.baseline} without --checkpoint needs --bits-per-second R (the rate to code at)")
+            raise UserError(f"--baseline {args.baseline} without --checkpoint needs --bits-per-second R (the rate to "
+                            "code at)")
         if args.plot: raise UserError("--plot shows a tokenizer's code usage; it needs --checkpoint")
         from motion_vqvae.tokenizer import select_clips
         ov = parse_overrides(args.set)
         bad = [k for k in ov if k != 'kinematic_model']
         if bad: raise UserError(f"--set {', '.join(bad)}: a codec evaluation takes only kinematic_model")
         with _to_user_errors():
-            motions = select_clips(load_motions(args.motion_file), args.clips, not args.keep_transitions, args.motion_file)
+            motions = select_clips(load_motions(args.motion_file), args.clips, not args.keep_transitions,
+                                   args.motion_file)
             ev = _codec_evaluation(args, motions, args.bits_per_second, ov.get('kinematic_model'))
         print(json.dumps(ev, indent=2) if args.json else format_evaluation(ev))
         return 0
     tok = load_tokenizer(args)
-    with _to_user_errors(): motions = tok.read_clips(args.motion_file, args.clips, drop_transitions=not args.keep_transitions)
+    with _to_user_errors():
+        motions = tok.read_clips(args.motion_file, args.clips, drop_transitions=not args.keep_transitions)
     _check_plot_path(args)
     with _to_user_errors():
         ev = tok.evaluate(motions)
@@ -472,7 +503,8 @@ def cmd_evaluate(args) -> int:
         print(f"figure -> {img}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
-add_command('evaluate', 'Reconstruction metrics of a tokenizer on a motion file: MPJPE, DOF RMSE, root velocity error, code '
+add_command('evaluate', 'Reconstruction metrics of a tokenizer on a motion file: MPJPE, DOF RMSE, root velocity error, '
+                        'code '
             'usage, rate; --baseline: a no-learning codec at the same rate.', _configure_evaluate, cmd_evaluate)
 
 def _configure_bench(p):

@@ -200,7 +200,8 @@ def _clip_info(motions: Sequence[Motion]) -> tuple[list[int], int, float, float]
             raise ValueError(f"motion {m.name!r}: 1 frame; the codecs need at least 2 (the root velocity error)")
     chans, fps = {7 + m.dof_pos.shape[1] for m in motions}, {m.fps for m in motions}
     if len(chans) > 1: raise ValueError(f"codec: the motions have different DOF counts {sorted(c - 7 for c in chans)}")
-    if len(fps) > 1: raise ValueError(f"codec: the motions have different frame rates {sorted(fps)}; resample them to one")
+    if len(fps) > 1: raise ValueError(f"codec: the motions have different frame rates {sorted(fps)}; resample them to "
+                                      "one")
     frames = [m.n_frames for m in motions]
     fps = fps.pop()
     return frames, chans.pop(), fps, sum(frames) / fps

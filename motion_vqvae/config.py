@@ -203,64 +203,97 @@ GROUPS = ('data', 'features', 'model', 'losses', 'optimizer', 'run')
 class AgentConfig:
     "Every setting of a motion VQ-VAE run (flat, like the YAML). Built from YAML by `from_yaml`; see `config_table()`."
     # data
-    motion_file: str|None = config_field('data', None, "motion file or directory (NPY, PKL, BVH); null = the package's embedded G1 sample")
-    motion_keys: list[str]|None = config_field('data', None, "names of the motions to use from a PKL motion library; null = all", min_len=1)
+    motion_file: str|None = config_field('data', None, "motion file or directory (NPY, PKL, BVH); null = the package's "
+                                                       "embedded G1 sample")
+    motion_keys: list[str]|None = config_field('data', None, "names of the motions to use from a PKL motion library; "
+                                                             "null = all", min_len=1)
     batch_size: int = config_field('data', 256, "global batch: all processes together under torchrun", ge=1)
     window_size: int = config_field('data', 64, "frames per training window (a multiple of stride_t**down_t)", ge=1)
-    window_stride: int|None = config_field('data', None, "frames between consecutive window starts; null = window_size // 4", ge=1)
-    val_fraction: float = config_field('data', 0.2, "fraction of clips held out for validation (split by clip, never inside a clip)", ge=0, lt=1)
-    val_clips: list[str]|None = config_field('data', None, "explicit validation clip names (overrides val_fraction); null = random split", min_len=1)
+    window_stride: int|None = config_field('data', None, "frames between consecutive window starts; null = window_size "
+                                                         "// 4", ge=1)
+    val_fraction: float = config_field('data', 0.2, "fraction of clips held out for validation (split by clip, never "
+                                                    "inside a clip)", ge=0, lt=1)
+    val_clips: list[str]|None = config_field('data', None, "explicit validation clip names (overrides val_fraction); "
+                                                           "null = random split", min_len=1)
     split_seed: int = config_field('data', 0, "seed of the random train/validation clip split", ge=0)
-    short_clips: str = config_field('data', 'pad', "clips shorter than a window: pad (repeat the last frame) or drop", choices=('pad', 'drop'))
+    short_clips: str = config_field('data', 'pad', "clips shorter than a window: pad (repeat the last frame) or drop",
+                                    choices=('pad', 'drop'))
     drop_transitions: bool = config_field('data', True, "drop transition/bridge frames and split clips there")
-    augment_mirror: bool = config_field('data', False, "add the left-right mirror image of every training clip (robot DOF features with exp-map tilt; left_/right_ DOF names)")
-    augment_speed: list[float]|None = config_field('data', None, "time-warp augmentation: add every training clip (and its mirror) played at these speed factors, e.g. [0.8, 1.25]; null = off", gt=0, min_len=1)
+    augment_mirror: bool = config_field('data', False, "add the left-right mirror image of every training clip (robot "
+                                                       "DOF features with exp-map tilt; left_/right_ DOF names)")
+    augment_speed: list[float]|None = config_field('data', None, "time-warp augmentation: add every training clip (and "
+                                                                 "its mirror) played at these speed factors, e.g. "
+                                                                 "[0.8, 1.25]; null = off", gt=0, min_len=1)
     num_workers: int = config_field('data', 0, "DataLoader worker processes (0 = load in the main process)", ge=0)
     # features
-    num_joints: int|None = config_field('features', None, "number of DOF the data must have; null = take it from the data", ge=1)
-    prefer_expmap: bool = config_field('features', True, "represent joint rotations as exponential maps where the source has quaternions")
-    apply_sim_to_real_map: bool = config_field('features', False, "reorder simulation DOF into the real robot's order using sim_to_real_idx")
+    num_joints: int|None = config_field('features', None, "number of DOF the data must have; null = take it from the "
+                                                          "data", ge=1)
+    prefer_expmap: bool = config_field('features', True, "represent joint rotations as exponential maps where the "
+                                                         "source has quaternions")
+    apply_sim_to_real_map: bool = config_field('features', False, "reorder simulation DOF into the real robot's order "
+                                                                  "using sim_to_real_idx")
     real_dof: int|None = config_field('features', None, "DOF count of the real robot (length of sim_to_real_idx)", ge=1)
-    sim_to_real_idx: list[int]|None = config_field('features', None, "for each real DOF, the index of the simulation DOF feeding it; -1 = unmapped", ge=-1)
-    include_velocities: bool = config_field('features', True, "add the DOF (or joint) angular velocities to the features; false = positions and rotations only (fewer channels to code)")
-    velocity_smoothing: int = config_field('features', 0, "taps of the centred filter smoothing velocities; 0 or 1 = off", ge=0, check=(_odd_or_off, "0, 1 or odd"))
-    kinematic_model: str|None = config_field('features', None, "MJCF file for forward kinematics; null = the embedded G1 model when the data has 29 DOF")
+    sim_to_real_idx: list[int]|None = config_field('features', None, "for each real DOF, the index of the simulation "
+                                                                     "DOF feeding it; -1 = unmapped", ge=-1)
+    include_velocities: bool = config_field('features', True, "add the DOF (or joint) angular velocities to the "
+                                                              "features; false = positions and rotations only (fewer "
+                                                              "channels to code)")
+    velocity_smoothing: int = config_field('features', 0, "taps of the centred filter smoothing velocities; 0 or 1 = "
+                                                          "off", ge=0, check=(_odd_or_off, "0, 1 or odd"))
+    kinematic_model: str|None = config_field('features', None, "MJCF file for forward kinematics; null = the embedded "
+                                                               "G1 model when the data has 29 DOF")
     # model
-    width: int = config_field('model', 512, "channels of the encoder/decoder convolutions (per body part with body_parts)", ge=1)
+    width: int = config_field('model', 512, "channels of the encoder/decoder convolutions (per body part with "
+                                            "body_parts)", ge=1)
     depth: int = config_field('model', 3, "residual blocks per resolution level", ge=1)
     down_t: int = config_field('model', 2, "number of temporal downsampling steps", ge=0)
     stride_t: int = config_field('model', 2, "temporal stride of each downsampling step", ge=1)
-    dilation_growth_rate: int = config_field('model', 3, "dilation multiplier between consecutive residual blocks", ge=1)
-    output_emb_width: int = config_field('model', 512, "channels of the encoder output / decoder input (per body part with body_parts)", ge=1)
+    dilation_growth_rate: int = config_field('model', 3, "dilation multiplier between consecutive residual blocks",
+                                             ge=1)
+    output_emb_width: int = config_field('model', 512, "channels of the encoder output / decoder input (per body part "
+                                                       "with body_parts)", ge=1)
     code_dim: int = config_field('model', 512, "dimension of a code vector", ge=1)
     nb_code: int = config_field('model', 512, "codebook entries per quantizer layer", ge=1)
     activation: str = config_field('model', 'relu', "activation function", choices=_ACTS)
     norm: str = config_field('model', 'none', "normalisation in the residual blocks", choices=_NORMS, none_as='none')
     quantizer: str = config_field('model', 'ema_reset', "vector quantizer", choices=CONFIG_QUANTIZERS)
     mu: float = config_field('model', 0.99, "EMA decay of codebook updates (ema, ema_reset)", ge=0, lt=1)
-    num_quantizers: int = config_field('model', 1, "quantizer layers of the residual quantizers (residual, residual_fsq)", ge=1)
-    quantize_dropout_prob: float = config_field('model', 0.0, "probability of dropping the later residual layers in training", ge=0, le=1)
+    num_quantizers: int = config_field('model', 1, "quantizer layers of the residual quantizers (residual, "
+                                                   "residual_fsq)", ge=1)
+    quantize_dropout_prob: float = config_field('model', 0.0, "probability of dropping the later residual layers in "
+                                                              "training", ge=0, le=1)
     shared_codebook: bool = config_field('model', False, "all residual layers share one codebook")
-    fsq_levels: list[int] = config_field('model', [8, 8, 8], "FSQ levels per dimension (codebook size = their product)", ge=2, min_len=1)
+    fsq_levels: list[int] = config_field('model', [8, 8, 8],
+                                         "FSQ levels per dimension (codebook size = their product)", ge=2, min_len=1)
     kmeans_init: bool = config_field('model', False, "initialise the codebook by k-means on the first batch")
-    dead_code_threshold: float = config_field('model', 1.0, "codes used fewer times than this (EMA count) are reset to encoder outputs", ge=0)
+    dead_code_threshold: float = config_field('model', 1.0, "codes used fewer times than this (EMA count) are reset to "
+                                                            "encoder outputs", ge=0)
     cosine: bool = config_field('model', False, "match codes by cosine similarity (l2-normalised codes and inputs)")
-    codebook_dim: int|None = config_field('model', None, "lower codebook dimension (project code_dim down and back); null = code_dim", ge=1)
-    body_parts: str = config_field('model', 'none', "one token stream per body part, all sharing the codebook: none = whole body (T2M-GPT); auto = each non-branching chain of the kinematic tree, plus the root features; dof = one part per DOF", choices=('none', 'auto', 'dof'), none_as='none')
-    part_tokens: int = config_field('model', 1, "tokens per body part (whole body with body_parts: none) and time step: the latent is split into part_tokens codes of code_dim channels", ge=1)
-    short_path: bool = config_field('model', False, "add a linear map of each downsample_factor-frame patch to the latent and back, beside the ResNet encoder and decoder")
+    codebook_dim: int|None = config_field('model', None, "lower codebook dimension (project code_dim down and back); "
+                                                         "null = code_dim", ge=1)
+    body_parts: str = config_field('model', 'none', "one token stream per body part, all sharing the codebook: none = "
+                                                    "whole body (T2M-GPT); auto = each non-branching chain of the "
+                                                    "kinematic tree, plus the root features; dof = one part per DOF",
+                                   choices=('none', 'auto', 'dof'), none_as='none')
+    part_tokens: int = config_field('model', 1, "tokens per body part (whole body with body_parts: none) and time "
+                                                "step: the latent is split into part_tokens "
+                                                "codes of code_dim channels", ge=1)
+    short_path: bool = config_field('model', False, "add a linear map of each downsample_factor-frame patch to the "
+                                                    "latent and back, beside the ResNet encoder and decoder")
     # losses
     recons_loss: str = config_field('losses', 'l1_smooth', "reconstruction loss", choices=('l1_smooth', 'l1', 'l2'))
     loss_vel: float = config_field('losses', 0.5, "weight of the velocity reconstruction loss", ge=0)
     commit: float = config_field('losses', 0.02, "weight of the commitment loss", ge=0)
-    loss_fk: float = config_field('losses', 0.0, "weight of the forward-kinematics position loss (needs a kinematic model)", ge=0)
+    loss_fk: float = config_field('losses', 0.0, "weight of the forward-kinematics position loss (needs a kinematic "
+                                                 "model)", ge=0)
     # optimizer
     optimizer: str = config_field('optimizer', 'adamw', "optimiser", choices=('adamw',))
     lr: float = config_field('optimizer', 2e-4, "peak learning rate", gt=0)
     weight_decay: float = config_field('optimizer', 0.0, "AdamW weight decay", ge=0)
     betas: list[float] = config_field('optimizer', [0.9, 0.99], "AdamW betas", ge=0, lt=1, length=2)
     warm_up_iter: int = config_field('optimizer', 1000, "iterations of linear learning-rate warm-up", ge=0)
-    lr_scheduler: list[int] = config_field('optimizer', [200000], "iterations at which the learning rate is multiplied by gamma", ge=1,
+    lr_scheduler: list[int] = config_field('optimizer', [200000], "iterations at which the learning rate is multiplied "
+                                                                  "by gamma", ge=1,
                                   check=(_increasing, "strictly increasing"))
     gamma: float = config_field('optimizer', 0.05, "learning-rate factor at each milestone", gt=0, le=1)
     grad_clip: float = config_field('optimizer', 0.0, "clip the gradient norm to this value; 0 = off", ge=0)
@@ -271,9 +304,12 @@ class AgentConfig:
     eval_every: int = config_field('run', 1000, "validate every this many steps; 0 = only at the end", ge=0)
     save_every: int = config_field('run', 10000, "checkpoint every this many steps; 0 = only at the end", ge=0)
     log_every: int = config_field('run', 200, "log training losses every this many steps", ge=1)
-    device: str = config_field('run', 'auto', "torch device; auto = cuda if available, else cpu", pattern=_DEVICE_RE, pattern_text=_DEVICE_TEXT)
-    amp: str = config_field('run', 'auto', "mixed precision; auto = bf16 on a GPU or CPU with native bf16, fp16 + grad scaler on older GPUs, else off; "
-                            "YAML false (unquoted off) = off, true (on) = auto", choices=('auto', 'bf16', 'fp16', 'off'),
+    device: str = config_field('run', 'auto', "torch device; auto = cuda if available, else cpu", pattern=_DEVICE_RE,
+                               pattern_text=_DEVICE_TEXT)
+    amp: str = config_field('run', 'auto', "mixed precision; auto = bf16 on a GPU or CPU with native bf16, fp16 + grad "
+                                           "scaler on older GPUs, else off; "
+                            "YAML false (unquoted off) = off, true (on) = auto",
+                            choices=('auto', 'bf16', 'fp16', 'off'),
                             bool_as={False: 'off', True: 'auto'})
     compile: bool = config_field('run', False, "torch.compile the model")
     wandb: bool = config_field('run', False, "log to Weights & Biases")
@@ -320,17 +356,20 @@ def _cross_checks(v:dict, bad:set) -> list[str]:
     if ok('apply_sim_to_real_map', 'real_dof', 'sim_to_real_idx') and v['apply_sim_to_real_map']:
         idx, n = v['sim_to_real_idx'], v['real_dof']
         if n is None: out.append("real_dof: null, but apply_sim_to_real_map is true: give the real robot's DOF count")
-        if idx is None: out.append("sim_to_real_idx: null, but apply_sim_to_real_map is true: give one index per real DOF")
+        if idx is None:
+            out.append("sim_to_real_idx: null, but apply_sim_to_real_map is true: give one index per real DOF")
         if n is not None and idx is not None and len(idx) != n:
             out.append(f"sim_to_real_idx: has {len(idx)} entries, expected real_dof = {n}")
     if ok('sim_to_real_idx', 'num_joints') and v['sim_to_real_idx'] is not None and v['num_joints'] is not None:
         out += [f"sim_to_real_idx[{i}]: {x} is not a DOF index, the data has num_joints = {v['num_joints']}"
                 for i, x in enumerate(v['sim_to_real_idx']) if x >= v['num_joints']]
     if ok('body_parts', 'norm') and v['body_parts'] != 'none' and v['norm'] == 'LN':
-        out.append(f"norm: LN normalises over all channels and would mix the body parts (body_parts: {v['body_parts']}); "
+        out.append("norm: LN normalises over all channels and would mix the body parts (body_parts: "
+                   f"{v['body_parts']}); "
                    "use GN, BN or none")
     if ok('codebook_dim', 'code_dim') and v['codebook_dim'] is not None and v['codebook_dim'] > v['code_dim']:
-        out.append(f"codebook_dim: {v['codebook_dim']} is larger than code_dim = {v['code_dim']}; it is a lower dimension")
+        out.append(f"codebook_dim: {v['codebook_dim']} is larger than code_dim = {v['code_dim']}; it is a lower "
+                   "dimension")
     return out
 
 # %% ../nbs/00_config.ipynb #c23550c9
@@ -355,7 +394,8 @@ _ALIASES = {
     'clip_grad': 'grad_clip', 'max_grad_norm': 'grad_clip', 'grad_norm': 'grad_clip', 'print_iter': 'log_every',
     'eval_iter': 'eval_every', 'save_iter': 'save_every', 'output_dir': 'out_dir', 'data_path': 'motion_file',
     'motion_path': 'motion_file', 'dataset': 'motion_file', 'num_dof': 'num_joints', 'nb_joints': 'num_joints',
-    'n_dof': 'num_joints', 'batch': 'batch_size', 'bs': 'batch_size', 'rvq_layers': 'num_quantizers', 'levels': 'fsq_levels',
+    'n_dof': 'num_joints', 'batch': 'batch_size', 'bs': 'batch_size', 'rvq_layers': 'num_quantizers',
+            'levels': 'fsq_levels',
 }
 
 def suggest_key(key:str # a key that is not a config field
@@ -384,7 +424,8 @@ def config_section(data, # what yaml.safe_load returned, or a dict
         raise ConfigError(f"top level is a {type(data).__name__}, not a mapping; {_STRUCTURE}", source)
     if 'agent' not in data: return data
     if set(data) != {'agent'}:
-        raise ConfigError(f"unexpected top-level keys {sorted(set(data) - {'agent'})} beside 'agent'; {_STRUCTURE}", source)
+        raise ConfigError(f"unexpected top-level keys {sorted(set(data) - {'agent'})} beside 'agent'; {_STRUCTURE}",
+                          source)
     agent = data['agent']
     if not isinstance(agent, dict) or set(agent) != {'config'}:
         got = sorted(agent) if isinstance(agent, dict) else type(agent).__name__
@@ -484,7 +525,8 @@ def resolve_config_path(name_or_path:str|Path # a YAML path, or a recipe name su
     if (plain or in_configs) and p.stem in recipes:
         if in_configs: _logger.info("%s not found here; using the shipped recipe %s", p, recipes_dir()/f"{p.stem}.yaml")
         return recipes_dir()/f"{p.stem}.yaml"
-    if p.exists(): raise ConfigError(f"is a directory, expected a YAML file or one of the recipes {', '.join(recipes)}", p)
+    if p.exists():
+        raise ConfigError(f"is a directory, expected a YAML file or one of the recipes {', '.join(recipes)}", p)
     raise ConfigError(f"no such file, and not a recipe name; available recipes: {', '.join(recipes) or '(none found)'} "
                       f"(in {recipes_dir()})", str(name_or_path))
 
@@ -535,11 +577,13 @@ def _yaml_scalar(v) -> str:
 
 def _yaml_text(self) -> str:
     "The config as YAML text in the users' `agent: config:` structure, grouped and commented."
-    lines = ["# motion_vqvae AgentConfig (motion_vqvae.config.config_table() documents every key)", "agent:", "  config:"]
+    lines = ["# motion_vqvae AgentConfig (motion_vqvae.config.config_table() documents every key)", "agent:",
+             "  config:"]
     specs, d = _specs(), self.to_dict()
     for g in GROUPS:
         lines.append(f"    # --- {g}")
-        lines += [f"    {k}: {_yaml_scalar(d[k])}  # {md['doc']}" for k, (_, _, md) in specs.items() if md['group'] == g]
+        lines += [f"    {k}: {_yaml_scalar(d[k])}  # {md['doc']}" for k, (_, _, md) in specs.items()
+                  if md['group'] == g]
     return "\n".join(lines) + "\n"
 
 def _to_yaml(self, path:str|Path, overwrite:bool=False) -> Path:

@@ -26,7 +26,8 @@ __all__ = ['logger', 'window_starts', 'Windows', 'extract_windows', 'split_clips
 # %% ../nbs/04_data.ipynb #3863c98e
 def window_starts(lengths: Sequence[int], window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
     "`(clip_index, start)` of every window: starts `0, S, 2S, ...` plus one flush with each clip's end; clips shorter than `window` give none."
-    if window < 1 or stride < 1: raise ValueError(f"window_starts: window={window}, stride={stride}, expected both >= 1")
+    if window < 1 or stride < 1:
+        raise ValueError(f"window_starts: window={window}, stride={stride}, expected both >= 1")
     L = np.asarray(lengths, np.int64).reshape(-1)
     span = L - window
     n = np.where(span >= 0, -(-np.maximum(span, 0) // stride) + 1, 0)      # ceil(span / S) + 1
@@ -53,8 +54,10 @@ def extract_windows(feats_list: Sequence[np.ndarray], window: int, stride: int |
     short = np.nonzero(lengths < window)[0]
     if len(short):
         nm = [f'{names[i] if names is not None else i} ({lengths[i]} frames)' for i in short]
-        logger.warning(f"{len(short)} clips shorter than window={window}: {'padded' if short_clips == 'pad' else 'dropped'} ({', '.join(nm)})")
-    clips = [f if len(f) >= window or short_clips == 'drop' else np.concatenate([f, np.repeat(f[-1:], window - len(f), 0)])
+        logger.warning(f"{len(short)} clips shorter than window={window}: "
+                       f"{'padded' if short_clips == 'pad' else 'dropped'} ({', '.join(nm)})")
+    clips = [f if len(f) >= window or short_clips == 'drop'
+             else np.concatenate([f, np.repeat(f[-1:], window - len(f), 0)])
              for f in feats_list]
     lengths = np.array([len(f) for f in clips])
     clip, starts = window_starts(lengths, window, stride)
@@ -77,7 +80,8 @@ def split_clips(names: Sequence[str], val_fraction: float = 0.2, seed: int = 0,
         if unknown: raise ValueError(f"split_clips: val_clips {unknown} are not among the clips {names}")
         val = sorted(set(val_clips))
     else:
-        if not 0 <= val_fraction < 1: raise ValueError(f"split_clips: val_fraction={val_fraction}, expected 0 <= val_fraction < 1")
+        if not 0 <= val_fraction < 1:
+            raise ValueError(f"split_clips: val_fraction={val_fraction}, expected 0 <= val_fraction < 1")
         n = len(names)
         n_val = min(max(int(round(val_fraction * n)), 1 if val_fraction > 0 else 0), n - 1)
         perm = np.random.default_rng(seed).permutation(n)
@@ -96,7 +100,8 @@ class Normalizer:
     def __post_init__(self):
         self.mean = np.asarray(self.mean, np.float32).reshape(-1)
         self.std = np.asarray(self.std, np.float32).reshape(-1)
-        if self.mean.shape != self.std.shape: raise ValueError(f"Normalizer: mean {self.mean.shape} vs std {self.std.shape}")
+        if self.mean.shape != self.std.shape:
+            raise ValueError(f"Normalizer: mean {self.mean.shape} vs std {self.std.shape}")
         if not (self.std > 0).all(): raise ValueError("Normalizer: std must be > 0 in every channel")
 
     @classmethod
@@ -156,7 +161,8 @@ class MotionWindows(Dataset):
         self.clip_index = np.asarray(clip_index, np.int64)
         self.clip_names = list(clip_names)
         self.starts = None if starts is None else np.asarray(starts, np.int64)
-        if len(self.clip_index) != len(x): raise ValueError(f"MotionWindows: {len(self.clip_index)} clip indices for {len(x)} windows")
+        if len(self.clip_index) != len(x):
+            raise ValueError(f"MotionWindows: {len(self.clip_index)} clip indices for {len(x)} windows")
 
     @classmethod
     def from_features(cls, feats_list: Sequence[np.ndarray], clip_names: Sequence[str], window: int,
@@ -222,22 +228,26 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                if m.dof_pos is None or m.dof_pos.shape[1] != num_joints]
         if bad: raise ValueError(f"{path}: num_joints = {num_joints}, but clips have DOF counts {bad[:5]}")
     fps = {float(m.fps) for m in motions}
-    if len(fps) != 1: raise ValueError(f"{path}: clips have different frame rates {sorted(fps)}; resample them to one fps first")
+    if len(fps) != 1: raise ValueError(f"{path}: clips have different frame rates {sorted(fps)}; resample them to one "
+                                       "fps first")
     feats, spec = {}, None
     for m in motions:
         f, s = extract_features(m, **feature_kw)
-        if spec is not None and s != spec: raise ValueError(f"{path}: clip {m.name!r} has feature layout {s!r}, expected {spec!r}")
+        if spec is not None and s != spec:
+            raise ValueError(f"{path}: clip {m.name!r} has feature layout {s!r}, expected {spec!r}")
         feats[m.name], spec = f, s
     train, val = split_clips(list(feats), val_fraction, split_seed, val_clips)
     if augment_mirror: train = _add_mirrors(feats, train, spec, path)
     if augment_speed: train = _add_speeds(feats, train, spec, augment_speed, path)
     norm = Normalizer.fit([feats[n] for n in train])
-    mk = lambda names: MotionWindows.from_features([feats[n] for n in names], names, window_size, window_stride, norm, short_clips)
+    mk = lambda names: MotionWindows.from_features([feats[n] for n in names], names, window_size, window_stride, norm,
+                                                   short_clips)
     sets = {'training': mk(train), 'validation': mk(val) if val else None}
     for what, ds in sets.items():
         if ds is not None and len(ds) == 0:
             names = train if what == 'training' else val
-            raise ValueError(f"{path}: no {what} windows: every {what} clip is shorter than window_size = {window_size} "
+            raise ValueError(f"{path}: no {what} windows: every {what} clip is shorter than window_size = "
+                             f"{window_size} "
                              f"(longest {max(len(feats[n]) for n in names)} frames) and short_clips = 'drop'; "
                              "use short_clips 'pad' or a smaller window_size")
     return DataBundle(sets['training'], sets['validation'], norm, spec, train, val, fps.pop(), motions, feats)

@@ -67,7 +67,9 @@ class FeatureSpec:
         self.groups = tuple(self.groups)
         pos, seen = 0, set()
         for g in self.groups:
-            if g.start != pos: raise ValueError(f"FeatureSpec: group {g.name!r} starts at {g.start}, expected {pos} (groups must be contiguous)")
+            if g.start != pos:
+                raise ValueError(f"FeatureSpec: group {g.name!r} starts at {g.start}, expected {pos} (groups must be "
+                                 "contiguous)")
             if g.name in seen: raise ValueError(f"FeatureSpec: duplicate group name {g.name!r}")
             seen.add(g.name); pos = g.stop
 
@@ -106,10 +108,12 @@ class FeatureSpec:
 
     def describe(self, channels: bool = False) -> str:
         "A markdown table: one row per group, or per channel when `channels=True`."
-        head = f"FeatureSpec: {self.dim} channels" + ''.join(f", {k}={v}" for k, v in self.meta.items() if k in ('skeleton', 'rotation'))
+        head = f"FeatureSpec: {self.dim} channels" + ''.join(f", {k}={v}" for k, v in self.meta.items()
+                                                             if k in ('skeleton', 'rotation'))
         if channels:
             rows = ["| channel | label | group | kind | unit |", "|---|---|---|---|---|"]
-            rows += [f"| {g.start + i} | {l} | {g.name} | {g.kind} | {g.unit} |" for g in self.groups for i, l in enumerate(g.labels)]
+            rows += [f"| {g.start + i} | {l} | {g.name} | {g.kind} | {g.unit} |" for g in self.groups for i,
+                     l in enumerate(g.labels)]
         else:
             rows = ["| group | channels | dim | kind | unit | labels |", "|---|---|---|---|---|---|"]
             for g in self.groups:
@@ -131,7 +135,8 @@ class FeatureSpec:
     def from_dict(cls, d: dict) -> FeatureSpec:
         "Inverse of `to_dict` (also accepts the dict after a JSON round trip)."
         if d.get('version', 1) != 1: raise ValueError(f"FeatureSpec.from_dict: version {d.get('version')}, expected 1")
-        groups = tuple(FeatureGroup(g['name'], g['kind'], int(g['start']), int(g['stop']), tuple(g['labels']), g['unit'])
+        groups = tuple(FeatureGroup(g['name'], g['kind'], int(g['start']), int(g['stop']), tuple(g['labels']),
+                                    g['unit'])
                        for g in d['groups'])
         return cls(groups, dict(d.get('meta', {})))
 
@@ -189,10 +194,12 @@ def invert_joint_map(real_dof: np.ndarray, sim_to_real_idx: Sequence[int], n_sim
     real_dof = np.asarray(real_dof)
     idx = _check_joint_map(sim_to_real_idx, n_sim)
     if real_dof.shape[-1] != len(idx):
-        raise ValueError(f"invert_joint_map: real_dof has {real_dof.shape[-1]} columns, expected len(sim_to_real_idx) = {len(idx)}")
+        raise ValueError(f"invert_joint_map: real_dof has {real_dof.shape[-1]} columns, expected len(sim_to_real_idx) "
+                         f"= {len(idx)}")
     m = idx >= 0
     u, c = np.unique(idx[m], return_counts=True)
-    if (c > 1).any(): raise ValueError(f"invert_joint_map: sim DOFs {u[c > 1].tolist()} are mapped more than once; the map is not invertible")
+    if (c > 1).any(): raise ValueError(f"invert_joint_map: sim DOFs {u[c > 1].tolist()} are mapped more than once; the "
+                                       "map is not invertible")
     out = np.zeros(real_dof.shape[:-1] + (n_sim,), real_dof.dtype)
     out[..., idx[m]] = real_dof[..., m]
     return out
@@ -228,7 +235,8 @@ def _root_blocks(motion: Motion, expmap: bool):
     blocks = [('root_vel', 'lin_vel', ['root_vel_x', 'root_vel_y'], 'm/s'),
               ('yaw_rate', 'ang_vel', ['yaw_rate'], 'rad/s'),
               ('root_height', 'position', ['root_z'], 'm'),
-              ('root_tilt', 'rot_expmap' if expmap else 'rot_6d', _rot_labels('root_tilt', expmap), 'rad' if expmap else '1')]
+              ('root_tilt', 'rot_expmap' if expmap else 'rot_6d', _rot_labels('root_tilt', expmap), 'rad' if expmap
+               else '1')]
     return arrays, blocks
 
 # %% ../nbs/03_features.ipynb #dc5c5ce8
@@ -256,9 +264,12 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
         meta.update(skeleton='robot', dof_names=names)
         arrays.append(dof); blocks.append(('dof_pos', 'angle', [f'dof_pos:{n}' for n in names], 'rad'))
         if include_dof_vel:
-            arrays.append(_fdiff(dof, fps)); blocks.append(('dof_vel', 'ang_vel', [f'dof_vel:{n}' for n in names], 'rad/s'))
+            arrays.append(_fdiff(dof, fps)); blocks.append(('dof_vel', 'ang_vel', [f'dof_vel:{n}' for n in names],
+                                                            'rad/s'))
     elif motion.joint_quat_wxyz is not None:
-        if sim_to_real_idx is not None: raise ValueError(f"{motion.name}: sim_to_real_idx given but the motion has no dof_pos (ball-joint skeleton)")
+        if sim_to_real_idx is not None:
+            raise ValueError(f"{motion.name}: sim_to_real_idx given but the motion has no "
+                             "dof_pos (ball-joint skeleton)")
         q = quat_normalize(motion.joint_quat_wxyz)
         J = q.shape[1]
         jn = list(motion.joint_names) if motion.joint_names is not None else [f'joint_{j}' for j in range(J)]
@@ -268,12 +279,15 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
         rot = np.asarray(quat_to_expmap(q[:, 1:]) if prefer_expmap else quat_to_6d(q[:, 1:]), np.float64)
         arrays.append(rot.reshape(T, -1))
         blocks.append(('joint_rot', 'rot_expmap' if prefer_expmap else 'rot_6d',
-                       [l for n in jn[1:] for l in _rot_labels(f'joint_rot:{n}', prefer_expmap)], 'rad' if prefer_expmap else '1'))
+                       [l for n in jn[1:] for l in _rot_labels(f'joint_rot:{n}', prefer_expmap)], 'rad'
+                       if prefer_expmap else '1'))
         if include_joint_vel:
             arrays.append(_joint_angvel(q[:, 1:], fps).reshape(T, -1))
-            blocks.append(('joint_angvel', 'ang_vel', [f'joint_angvel:{n}_{c}' for n in jn[1:] for c in 'xyz'], 'rad/s'))
+            blocks.append(('joint_angvel', 'ang_vel', [f'joint_angvel:{n}_{c}' for n in jn[1:] for c in 'xyz'],
+                           'rad/s'))
     else:
-        raise ValueError(f"{motion.name}: neither dof_pos (robot) nor joint_quat_wxyz (skeleton) is set; cannot extract features")
+        raise ValueError(f"{motion.name}: neither dof_pos (robot) nor joint_quat_wxyz (skeleton) is set; cannot "
+                         "extract features")
     spec = FeatureSpec.from_blocks(blocks, **meta)
     feats = np.concatenate(arrays, axis=1)
     if velocity_smoothing and int(velocity_smoothing) > 1:
@@ -338,25 +352,29 @@ def dof_mirror(dof_names: Sequence[str],            # hinge names; left/right pa
                ) -> tuple[np.ndarray, np.ndarray]:
     "`(perm, sign)` with `dof[..., perm] * sign` the left-right mirror image of hinge angles `dof`."
     names = [str(n) for n in dof_names]
-    if placeholder_names(names): raise ValueError(f"dof_mirror: DOF names {names[:3]}... are placeholders; mirroring needs the real joint names")
+    if placeholder_names(names): raise ValueError(f"dof_mirror: DOF names {names[:3]}... are placeholders; mirroring "
+                                                  "needs the real joint names")
     index = {n: i for i, n in enumerate(names)}
     perm = np.arange(len(names))
     for i, n in enumerate(names):
         for a, b in (('left_', 'right_'), ('right_', 'left_')):
             if a in n:
                 partner = n.replace(a, b, 1)
-                if partner not in index: raise ValueError(f"dof_mirror: DOF {n!r} has no partner {partner!r} among {names}")
+                if partner not in index:
+                    raise ValueError(f"dof_mirror: DOF {n!r} has no partner {partner!r} among {names}")
                 perm[i] = index[partner]
                 break
     if dof_axes is None:
         sign = np.array([-1. if re.search(r'roll|yaw', n) else 1. for n in names])
     else:
         ax = np.asarray(dof_axes, np.float64)
-        if ax.shape != (len(names), 3): raise ValueError(f"dof_mirror: dof_axes shape {ax.shape}, expected ({len(names)}, 3)")
+        if ax.shape != (len(names), 3):
+            raise ValueError(f"dof_mirror: dof_axes shape {ax.shape}, expected ({len(names)}, 3)")
         ax = ax / np.linalg.norm(ax, axis=1, keepdims=True)
         d = np.einsum('ij,ij->i', ax[perm] * [-1., 1., -1.], ax)     # mirrored partner axis . own axis
         bad = [names[i] for i in np.nonzero(np.abs(np.abs(d) - 1) > 1e-6)[0]]
-        if bad: raise ValueError(f"dof_mirror: the mirrored axes of {bad} are not parallel to their partners' axes; the model is not left-right symmetric")
+        if bad: raise ValueError(f"dof_mirror: the mirrored axes of {bad} are not parallel to their partners' axes; "
+                                 "the model is not left-right symmetric")
         sign = np.sign(d)
     return perm, sign
 
@@ -366,9 +384,11 @@ def feature_mirror(spec: FeatureSpec,
                    dof_axes: np.ndarray | None = None        # hinge axes (see `dof_mirror`); None = signs from the names
                    ) -> tuple[np.ndarray, np.ndarray]:
     "`(perm, sign)` over all channels: `feats[..., perm] * sign` are the features of the left-right mirrored motion (robot, exp-map tilt)."
-    if 'dof_pos' not in spec: raise ValueError(f"feature_mirror: {spec!r} has no dof_pos; mirroring is implemented for robot (hinge) features")
+    if 'dof_pos' not in spec: raise ValueError(f"feature_mirror: {spec!r} has no dof_pos; mirroring is implemented for "
+                                               "robot (hinge) features")
     tilt = spec.group('root_tilt')
-    if tilt.kind != 'rot_expmap': raise ValueError(f"feature_mirror: root tilt is {tilt.kind}; mirroring needs prefer_expmap=True")
+    if tilt.kind != 'rot_expmap': raise ValueError(f"feature_mirror: root tilt is {tilt.kind}; mirroring needs "
+                                                   "prefer_expmap=True")
     perm, sign = np.arange(spec.dim), np.ones(spec.dim)
     sign[spec.group('root_vel').start + 1] = -1                       # lateral velocity
     sign[spec.slice('yaw_rate')] = -1

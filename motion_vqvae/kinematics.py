@@ -145,7 +145,8 @@ def _parse_mjcf(path: Path) -> dict:
                 raise MJCFError(f"{path}: joint {jname!r} (body {name!r}) has type {jtype!r}; "
                                 "only 'hinge' joints and one root 'free' joint are supported")
             elif parent == -1:
-                raise MJCFError(f"{path}: hinge {jname!r} is on the root body {name!r}, which may only carry the free joint")
+                raise MJCFError(f"{path}: hinge {jname!r} is on the root body {name!r}, which may only carry the free "
+                                "joint")
             else: joints.append(_hinge(attrs, name, path, unit))
         for child in el.findall('body'): visit(child, b, cls)
 
@@ -316,7 +317,8 @@ def _arrays(*xs) -> list:
 def _check_same(pred, gt, fn: str, what: str):
     "Raise `ValueError` unless `pred` and `gt` have the same shape."
     if tuple(pred.shape) != tuple(gt.shape):
-        raise ValueError(f"{fn}: pred and gt {what} have shapes {tuple(pred.shape)} and {tuple(gt.shape)}, expected equal")
+        raise ValueError(f"{fn}: pred and gt {what} have shapes {tuple(pred.shape)} and {tuple(gt.shape)}, expected "
+                         "equal")
 
 # %% ../nbs/05_kinematics.ipynb #7ec47855
 def to_root_frame(body_pos, root_quat_wxyz, root_index: int = 0):
@@ -329,7 +331,8 @@ def to_root_frame(body_pos, root_quat_wxyz, root_index: int = 0):
 def mpjpe(pred_body_pos, gt_body_pos, pred_root_quat, gt_root_quat, root_index: int = 0, per_body: bool = False):
     """Mean per-body position error in **mm**, each pose in its own root frame (see `to_root_frame`).
     Positions `(..., B, 3)` in m, root orientations `(..., 4)` wxyz; `per_body=True` gives a `(B,)` array."""
-    pred_body_pos, gt_body_pos, pred_root_quat, gt_root_quat = _arrays(pred_body_pos, gt_body_pos, pred_root_quat, gt_root_quat)
+    pred_body_pos, gt_body_pos, pred_root_quat, gt_root_quat = _arrays(pred_body_pos, gt_body_pos, pred_root_quat,
+                                                                       gt_root_quat)
     _check_same(pred_body_pos, gt_body_pos, 'mpjpe', 'body positions')
     _check_same(pred_root_quat, gt_root_quat, 'mpjpe', 'root quaternions')
     err = 1000 * _norm(to_root_frame(pred_body_pos, pred_root_quat, root_index)
@@ -366,6 +369,7 @@ def root_velocity_error(pred_root_pos, gt_root_pos, fps: float):
     pred_root_pos, gt_root_pos = _arrays(pred_root_pos, gt_root_pos)
     _check_same(pred_root_pos, gt_root_pos, 'root_velocity_error', 'root_pos')
     if pred_root_pos.ndim < 2 or pred_root_pos.shape[-2] < 2:
-        raise ValueError(f"root_velocity_error: root_pos has shape {tuple(pred_root_pos.shape)}, expected (..., T, 3) with T >= 2")
+        raise ValueError(f"root_velocity_error: root_pos has shape {tuple(pred_root_pos.shape)}, expected (..., T, 3) "
+                         "with T >= 2")
     d = (pred_root_pos - gt_root_pos) * fps
     return _result(_norm(d[..., 1:, :] - d[..., :-1, :]).mean())

@@ -27,7 +27,8 @@ RECONS_KINDS = ('l1_smooth', 'l1', 'l2')
 def elementwise_loss(kind: str) -> Callable[[Tensor, Tensor], Tensor]:
     "Mean loss function for `kind`: 'l1_smooth' (Huber, beta 1), 'l1' or 'l2' (mean squared error)."
     fns = {'l1_smooth': F.smooth_l1_loss, 'l1': F.l1_loss, 'l2': F.mse_loss}
-    if kind not in fns: raise ValueError(f"reconstruction loss kind {kind!r} unknown; valid kinds: {list(RECONS_KINDS)}")
+    if kind not in fns: raise ValueError(f"reconstruction loss kind {kind!r} unknown; valid "
+                                         f"kinds: {list(RECONS_KINDS)}")
     return fns[kind]
 
 class ReconstructionLoss(nn.Module):
@@ -37,20 +38,23 @@ class ReconstructionLoss(nn.Module):
         self.kind, self.fn = kind, elementwise_loss(kind)
     def extra_repr(self) -> str: return f"kind={self.kind!r}"
     def forward(self, x_hat: Tensor, x: Tensor) -> Tensor:
-        if x_hat.shape != x.shape: raise ValueError(f"ReconstructionLoss: shapes {tuple(x_hat.shape)} and {tuple(x.shape)} differ")
+        if x_hat.shape != x.shape:
+            raise ValueError(f"ReconstructionLoss: shapes {tuple(x_hat.shape)} and {tuple(x.shape)} differ")
         return self.fn(x_hat, x)
 
 # %% ../nbs/12_losses.ipynb #1d19ab4d
 def time_difference(x: Tensor) -> Tensor:
     "Frame-to-frame difference along time of (B, T, C): (B, T-1, C), x[:, 1:] - x[:, :-1]."
-    if x.ndim != 3 or x.shape[1] < 2: raise ValueError(f"time_difference: shape {tuple(x.shape)}, expected (B, T>=2, C)")
+    if x.ndim != 3 or x.shape[1] < 2:
+        raise ValueError(f"time_difference: shape {tuple(x.shape)}, expected (B, T>=2, C)")
     return x[:, 1:] - x[:, :-1]
 
 def velocity_loss(x_hat: Tensor, x: Tensor,
                   channels: Sequence[int] | slice | Tensor | None = None,  # restrict to these feature channels
                   kind: str = 'l1_smooth') -> Tensor:
     "Loss between the time differences of `x_hat` and `x` (B, T, C), optionally on some channels only."
-    if x_hat.shape != x.shape: raise ValueError(f"velocity_loss: shapes {tuple(x_hat.shape)} and {tuple(x.shape)} differ")
+    if x_hat.shape != x.shape:
+        raise ValueError(f"velocity_loss: shapes {tuple(x_hat.shape)} and {tuple(x.shape)} differ")
     if channels is not None:
         if not isinstance(channels, slice): channels = torch.as_tensor(channels, device=x.device)
         x_hat, x = x_hat[..., channels], x[..., channels]
@@ -69,7 +73,8 @@ class MotionVQLoss(nn.Module):
         super().__init__()
         for k, v in dict(loss_vel=loss_vel, commit=commit, loss_fk=loss_fk).items():
             if v < 0: raise ValueError(f"MotionVQLoss: {k}={v}, expected >= 0")
-        if loss_fk > 0 and fk_fn is None: raise ValueError(f"MotionVQLoss: loss_fk={loss_fk} needs an fk_fn(features) -> positions")
+        if loss_fk > 0 and fk_fn is None:
+            raise ValueError(f"MotionVQLoss: loss_fk={loss_fk} needs an fk_fn(features) -> positions")
         self.recons = ReconstructionLoss(recons_loss)
         self.loss_vel, self.commit, self.loss_fk = float(loss_vel), float(commit), float(loss_fk)
         self.fk_fn, self.vel_channels = fk_fn, vel_channels

@@ -138,7 +138,8 @@ def code_stats(counts: Tensor) -> dict:
 def count_codes(codes: Tensor, nb_code: int, num_layers: int | None = None) -> Tensor:
     "Histogram (nb_code,) of `codes` of any shape; with residual `num_layers` Q (the last axis) one per layer, (Q, nb_code). Code -1 (dropped layer) is not counted."
     if num_layers:
-        if codes.shape[-1] != num_layers: raise ValueError(f"count_codes: codes shape {tuple(codes.shape)}, expected {num_layers} layers last")
+        if codes.shape[-1] != num_layers:
+            raise ValueError(f"count_codes: codes shape {tuple(codes.shape)}, expected {num_layers} layers last")
         return torch.stack([count_codes(codes[..., q], nb_code) for q in range(num_layers)])
     c = codes.reshape(-1)
     return torch.bincount(c[c >= 0].cpu(), minlength=nb_code)

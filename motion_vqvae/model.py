@@ -51,14 +51,16 @@ class ChannelLayerNorm(nn.LayerNorm):
 class ChannelBatchNorm(nn.BatchNorm1d):
     "`nn.BatchNorm1d` (same parameters and buffers) that also accepts the (B, C, 1, T) view."
     def _check_input_dim(self, x: Tensor) -> None:
-        if x.dim() not in (2, 3, 4): raise ValueError(f"ChannelBatchNorm: expected 2-D, 3-D or 4-D input, got {x.dim()}-D")
+        if x.dim() not in (2, 3, 4):
+            raise ValueError(f"ChannelBatchNorm: expected 2-D, 3-D or 4-D input, got {x.dim()}-D")
 
 def make_norm(name: str | None, channels: int, groups: int = 1) -> nn.Module:
     "Norm layer for (B, C, T) (or (B, C, 1, T)): None/'none', 'LN' (over channels), 'GN' (32 groups, fewer if C is not divisible), 'BN'; with `groups` > 1 (body parts) no statistic mixes two groups."
     key = 'NONE' if name is None else str(name).upper()
     if key == 'NONE': return nn.Identity()
     if key == 'LN':
-        if groups > 1: raise ValueError(f"norm 'LN' normalises over all channels and would mix the {groups} body parts; "
+        if groups > 1: raise ValueError(f"norm 'LN' normalises over all channels and would mix the {groups} body "
+                                        "parts; "
                                         "use 'GN', 'BN' or 'none' with body parts")
         return ChannelLayerNorm(channels)
     if key == 'GN':
@@ -72,7 +74,8 @@ def make_norm(name: str | None, channels: int, groups: int = 1) -> nn.Module:
 # %% ../nbs/11_model.ipynb #41b45394
 class ResConv1DBlock(nn.Module):
     "Pre-activation residual block: norm, act, dilated conv k3, norm, act, conv k1, plus the input."
-    def __init__(self, channels: int, dilation: int = 1, activation: str = 'relu', norm: str | None = None, groups: int = 1):
+    def __init__(self, channels: int, dilation: int = 1, activation: str = 'relu', norm: str | None = None,
+                 groups: int = 1):
         super().__init__()
         self.norm1, self.act1 = make_norm(norm, channels, groups), make_activation(activation)
         self.conv1 = LayoutConv1d(channels, channels, 3, padding=dilation, dilation=dilation, groups=groups)
@@ -152,9 +155,11 @@ def part_index(parts: Sequence[Sequence[int]], input_dim: int) -> tuple[Tensor, 
     "`(gather (P*Cm,), scatter (C,))`: feature channel of each padded part slot (`input_dim` = a zero pad) and slot of each channel."
     parts = [[int(c) for c in p] for p in parts]
     flat = [c for p in parts for c in p]
-    if not parts or min(len(p) for p in parts) == 0: raise ValueError(f"parts: {parts}, expected non-empty lists of feature channels")
+    if not parts or min(len(p) for p in parts) == 0:
+        raise ValueError(f"parts: {parts}, expected non-empty lists of feature channels")
     if sorted(flat) != list(range(input_dim)):
-        missing, extra = sorted(set(range(input_dim)) - set(flat)), sorted({c for c in flat if flat.count(c) > 1 or not 0 <= c < input_dim})
+        missing, extra = sorted(set(range(input_dim)) - set(flat)), sorted({c for c in flat if flat.count(c) > 1
+                                                                            or not 0 <= c < input_dim})
         raise ValueError(f"parts must cover every feature channel 0..{input_dim - 1} exactly once; missing {missing}, "
                          f"repeated or out of range {extra}")
     cm = max(len(p) for p in parts)

@@ -66,7 +66,8 @@ class CodeUsage:
 
     def occurrences(self, code: int) -> list[tuple[str, int, int]]:
         "`(clip, start_frame, stop_frame)` of every run of consecutive tokens equal to `code`."
-        if not 0 <= int(code) < self.nb_code: raise ValueError(f"occurrences: code {code}, expected 0..{self.nb_code - 1}")
+        if not 0 <= int(code) < self.nb_code:
+            raise ValueError(f"occurrences: code {code}, expected 0..{self.nb_code - 1}")
         out, f = [], self.frames_per_token
         for name, c in self.clip_codes.items():
             eq = np.asarray(c) == code
@@ -86,7 +87,8 @@ def code_usage(tokenizer, motions: Sequence[Motion]) -> CodeUsage:
     names = [m.name for m in motions]
     if len(set(names)) != len(names): raise ValueError(f"code_usage: clip names must be unique, got {names}")
     return CodeUsage(tokenizer.nb_code, tokenizer.downsample_factor,
-                     {m.name: _first_layer(tokenizer, tokenizer.encode(m)) for m in motions}, {m.name: m.n_frames for m in motions})
+                     {m.name: _first_layer(tokenizer, tokenizer.encode(m)) for m in motions},
+                     {m.name: m.n_frames for m in motions})
 
 # %% ../nbs/30_plots.ipynb #e0d2cbf8
 def codebook_vectors(tokenizer) -> np.ndarray:
@@ -111,7 +113,8 @@ def pca_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # %% ../nbs/30_plots.ipynb #0f2e6f02
 def code_snippet(tokenizer, code: int, repeat: int = 8) -> Motion:
     "The motion decoded from `code` repeated `repeat` times (`repeat * downsample_factor` frames)."
-    if not 0 <= int(code) < tokenizer.nb_code: raise ValueError(f"code_snippet: code {code}, expected 0..{tokenizer.nb_code - 1}")
+    if not 0 <= int(code) < tokenizer.nb_code:
+        raise ValueError(f"code_snippet: code {code}, expected 0..{tokenizer.nb_code - 1}")
     if repeat < 1: raise ValueError(f"code_snippet: repeat={repeat}, expected >= 1")
     shape, Q = tokenizer.model.code_shape, tokenizer.model.num_quantizers
     name = f"code {int(code)}"
@@ -156,10 +159,13 @@ def dof_order(motion: Motion, model: KinematicModel) -> np.ndarray:
     names = list(motion.dof_names or [])
     if not placeholder_names(names):
         missing = [n for n in model.dof_names if n not in names]
-        if missing: raise ValueError(f"motion {motion.name!r}: DOF {missing[:3]} of {Path(model.path).name} are not among its DOF names")
+        if missing:
+            raise ValueError(f"motion {motion.name!r}: DOF {missing[:3]} of {Path(model.path).name} are not among its "
+                             "DOF names")
         return np.array([names.index(n) for n in model.dof_names])
     if motion.dof_pos.shape[1] != model.num_dof:
-        raise ValueError(f"motion {motion.name!r}: {motion.dof_pos.shape[1]} unnamed DOF, {Path(model.path).name} has {model.num_dof}")
+        raise ValueError(f"motion {motion.name!r}: {motion.dof_pos.shape[1]} unnamed DOF, {Path(model.path).name} has "
+                         f"{model.num_dof}")
     return np.arange(model.num_dof)
 
 def skeleton(motion: Motion, model: KinematicModel | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -168,7 +174,8 @@ def skeleton(motion: Motion, model: KinematicModel | None = None) -> tuple[np.nd
         names = motion.joint_names or [f"joint_{i}" for i in range(motion.joint_quat_wxyz.shape[1])]
         return joint_positions(motion), np.asarray(motion.parents), list(names)
     model = model or KinematicModel.g1()
-    pos, _ = forward_kinematics(model, motion.root_pos, motion.root_quat_wxyz, motion.dof_pos[:, dof_order(motion, model)])
+    pos, _ = forward_kinematics(model, motion.root_pos, motion.root_quat_wxyz,
+                                motion.dof_pos[:, dof_order(motion, model)])
     return pos, np.asarray(model.parents), list(model.body_names)
 
 def segments(positions: np.ndarray, parents: np.ndarray) -> np.ndarray:
@@ -179,7 +186,8 @@ def segments(positions: np.ndarray, parents: np.ndarray) -> np.ndarray:
 # %% ../nbs/30_plots.ipynb #c69106ff
 def _check_pair(gt: Motion, rec: Motion):
     if gt.n_frames != rec.n_frames:
-        raise ValueError(f"motion {gt.name!r}: ground truth has {gt.n_frames} frames, reconstruction {rec.n_frames}; expected equal")
+        raise ValueError(f"motion {gt.name!r}: ground truth has {gt.n_frames} frames, reconstruction {rec.n_frames}; "
+                         "expected equal")
 
 def joint_errors(gt: Motion, rec: Motion) -> dict[str, float]:
     "RMSE in rad of each DOF of a reconstruction `rec` against `gt`, by DOF name."
@@ -227,7 +235,8 @@ def _fig_ax(ax, figsize):
 # %% ../nbs/30_plots.ipynb #ff05574a
 def plot_codebook_pca(tokenizer_or_vectors, counts: np.ndarray | CodeUsage, ax=None, highlight: int | None = None):
     "The codebook projected on its two principal axes, each code coloured by how often it is used."
-    vecs = np.asarray(tokenizer_or_vectors) if isinstance(tokenizer_or_vectors, np.ndarray) else codebook_vectors(tokenizer_or_vectors)
+    vecs = np.asarray(tokenizer_or_vectors) if isinstance(tokenizer_or_vectors,
+                                                          np.ndarray) else codebook_vectors(tokenizer_or_vectors)
     counts = counts.counts if isinstance(counts, CodeUsage) else np.asarray(counts)
     p, ratio = pca_2d(vecs)
     fig, ax = _fig_ax(ax, (5, 4))
@@ -235,7 +244,8 @@ def plot_codebook_pca(tokenizer_or_vectors, counts: np.ndarray | CodeUsage, ax=N
     ax.scatter(p[dead, 0], p[dead, 1], c='lightgrey', s=15, label='dead')
     sc = ax.scatter(p[~dead, 0], p[~dead, 1], c=counts[~dead], cmap='viridis', s=25, label='used')
     fig.colorbar(sc, ax=ax, label='tokens')
-    if highlight is not None: ax.scatter(*p[highlight], s=120, facecolors='none', edgecolors='red', label=f'code {highlight}')
+    if highlight is not None:
+        ax.scatter(*p[highlight], s=120, facecolors='none', edgecolors='red', label=f'code {highlight}')
     ax.set_xlabel(f'PC 1 ({ratio[0]:.0%})'); ax.set_ylabel(f'PC 2 ({ratio[1]:.0%})')
     ax.set_title('codebook (PCA)'); ax.legend(loc='best', fontsize=8)
     return fig
@@ -248,7 +258,8 @@ def plot_usage_history(history: Sequence[dict] | str | Path, ax=None):
     ax2 = ax.twinx()
     for split, d in uh.items():
         if 'perplexity' in d: ax.plot(d['iter'], d['perplexity'], marker='.', label=f'{split} perplexity')
-        if 'active_codes' in d: ax2.plot(d['iter'], d['active_codes'], ls='--', marker='x', label=f'{split} active codes')
+        if 'active_codes' in d:
+            ax2.plot(d['iter'], d['active_codes'], ls='--', marker='x', label=f'{split} active codes')
     ax.set_xlabel('iteration'); ax.set_ylabel('perplexity'); ax2.set_ylabel('active codes')
     h1, l1 = ax.get_legend_handles_labels(); h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc='best'); ax.set_title('code usage during training')
@@ -287,7 +298,8 @@ def plot_joint_errors(gt: Motion, rec: Motion, ax=None, highlight: Sequence[str]
     fig, ax = _fig_ax(ax, (8, 3))
     ax.bar(range(len(err)), list(err.values()), color=['tab:red' if n in highlight else 'tab:blue' for n in err])
     ax.set_xticks(range(len(err)), [n.removesuffix('_joint') for n in err], rotation=90, fontsize=7)
-    ax.set_ylabel('RMSE (rad)'); ax.set_title(f"{gt.name}: error per joint (DOF RMSE {dof_rmse(rec.dof_pos, gt.dof_pos):.3f} rad)")
+    ax.set_ylabel('RMSE (rad)'); ax.set_title(f"{gt.name}: error per joint (DOF RMSE "
+                                              f"{dof_rmse(rec.dof_pos, gt.dof_pos):.3f} rad)")
     return fig
 
 def plot_root_path(gt: Motion, rec: Motion | None = None, ax=None, frame: int | None = None):
@@ -310,9 +322,11 @@ def _stick(ax, pos: np.ndarray, parents: np.ndarray, color: str, title: str, hal
     ax.set_xlim(cx - half, cx + half); ax.set_ylim(cy - half, cy + half); ax.set_zlim(0, 2 * half)
     ax.set_box_aspect((1, 1, 1)); ax.set_xlabel('x'); ax.set_ylabel('y'); ax.set_zlabel('z'); ax.set_title(title, fontsize=9)
 
-def plot_stick_figure(gt: Motion, rec: Motion | None = None, frame: int = 0, model: KinematicModel | None = None, fig=None):
+def plot_stick_figure(gt: Motion, rec: Motion | None = None, frame: int = 0, model: KinematicModel | None = None,
+                      fig=None):
     "3-D stick figure of frame `frame` of `gt` (and of `rec`, side by side) from forward kinematics."
-    if not 0 <= frame < gt.n_frames: raise ValueError(f"plot_stick_figure: frame {frame}, motion {gt.name!r} has {gt.n_frames}")
+    if not 0 <= frame < gt.n_frames:
+        raise ValueError(f"plot_stick_figure: frame {frame}, motion {gt.name!r} has {gt.n_frames}")
     fig = fig or _figure((8 if rec is not None else 4, 4))
     pairs = [(gt, 'tab:blue', 'ground truth')] + ([(rec, 'tab:orange', 'reconstruction')] if rec is not None else [])
     for i, (m, color, lab) in enumerate(pairs):
@@ -377,7 +391,8 @@ def evaluation_figure(evaluation: dict, usage: CodeUsage | None = None):
         ax.axhline(o[k], color='tab:red', lw=1, label=f'overall {o[k]:.3g}')
         ax.set_xticks(range(len(clips_)), [c['name'] for c in clips_], rotation=45, fontsize=7, ha='right')
         ax.set_ylabel(labels[k]); ax.legend(fontsize=8)
-    axes[0].set_title(f"{o['clips']} clips, {o['frames']} frames, {o['tokens']} tokens: perplexity {o['perplexity']:.1f}, "
+    axes[0].set_title(f"{o['clips']} clips, {o['frames']} frames, {o['tokens']} tokens: perplexity "
+                      f"{o['perplexity']:.1f}, "
                       f"{o['active_codes']} of {o['active_codes'] + o['dead_codes']} codes used")
     if usage is not None: plot_code_usage(usage, ax=axes[-1])
     return fig

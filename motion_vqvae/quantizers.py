@@ -34,7 +34,8 @@ class QuantizerOutput:
     codes: Tensor | None        # (B, T) long, (B, T, Q) for residual VQ (-1 = layer dropped); None for no bottleneck
     commit_loss: Tensor         # scalar, already includes beta for 'orig'/'reset'
     perplexity: Tensor          # scalar, exp(entropy) of this batch's code histogram
-    usage: Tensor | None = None # counts of each code in this batch (summed over ranks in training): (nb_code,) or (Q, nb_code)
+    # counts of each code in this batch (summed over ranks in training): (nb_code,) or (Q, nb_code)
+    usage: Tensor | None = None
 
 # %% ../nbs/10_quantizers.ipynb #84d6215f
 def straight_through(x: Tensor, q: Tensor) -> Tensor:
@@ -176,7 +177,8 @@ class VectorQuantizer(BaseQuantizer):
 
     def extra_repr(self) -> str:
         return (f"nb_code={self.nb_code}, code_dim={self.code_dim}, kind={self.kind!r}, mu={self.mu}, "
-                f"dead_code_threshold={self.dead_code_threshold}, cosine={self.cosine}, codebook_dim={self.codebook_dim}")
+                f"dead_code_threshold={self.dead_code_threshold}, cosine={self.cosine}, "
+                f"codebook_dim={self.codebook_dim}")
 
     # -- (B,D,T) <-> (N,d) in the lookup space
     def _to_latent(self, x: Tensor) -> Tensor:
@@ -339,7 +341,8 @@ class ResidualVQ(BaseQuantizer):
     def decode(self, codes: Tensor) -> Tensor:
         "Sum of the layers' vectors (B, D, T) for codes (B, T, Q'), Q' <= Q; code -1 means 'layer not used'."
         B, T, Q = codes.shape
-        if Q > self.num_quantizers: raise ValueError(f"ResidualVQ.decode: codes have {Q} layers, expected <= {self.num_quantizers}")
+        if Q > self.num_quantizers:
+            raise ValueError(f"ResidualVQ.decode: codes have {Q} layers, expected <= {self.num_quantizers}")
         with torch.autocast(device_type=codes.device.type, enabled=False):
             total = torch.zeros(B, self.code_dim, T, device=codes.device)
             for i in range(Q):
@@ -357,7 +360,8 @@ class FSQ(BaseQuantizer):
                  eps: float = 1e-3,
                  project: bool | None = None):          # learned projections in/out; None = when code_dim != len(levels)
         levels = [int(l) for l in levels]
-        if len(levels) == 0 or min(levels) < 2: raise ValueError(f"FSQ: levels={levels}, expected a non-empty list of ints >= 2")
+        if len(levels) == 0 or min(levels) < 2:
+            raise ValueError(f"FSQ: levels={levels}, expected a non-empty list of ints >= 2")
         code_dim = int(code_dim or len(levels))
         super().__init__(math.prod(levels), code_dim)
         self.levels, self.eps = levels, float(eps)
@@ -426,7 +430,8 @@ class ResidualFSQ(ResidualVQ):
                  eps: float = 1e-3):
         self._check_stack(num_quantizers, quantize_dropout_prob)
         layers = [FSQ(levels, code_dim, eps, project=True) for _ in range(int(num_quantizers))]
-        BaseQuantizer.__init__(self, layers[0].nb_code, layers[0].code_dim, usage_shape=(num_quantizers, layers[0].nb_code))
+        BaseQuantizer.__init__(self, layers[0].nb_code, layers[0].code_dim,
+                               usage_shape=(num_quantizers, layers[0].nb_code))
         self.num_quantizers, self.quantize_dropout_prob = int(num_quantizers), float(quantize_dropout_prob)
         self.shared_codebook, self.levels = False, layers[0].levels
         self.layers = nn.ModuleList(layers)

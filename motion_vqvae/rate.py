@@ -86,7 +86,8 @@ def model_rate(model,                               # a `MotionVQVAE` (or anythi
     if num_quantizers is not None:
         if int(num_quantizers) != num_quantizers or not 1 <= num_quantizers <= (Q or 1):
             have = f"{Q} residual layers" if Q else "a single-layer quantizer"
-            raise ValueError(f"model_rate: num_quantizers={num_quantizers!r}, expected 1..{Q or 1} (the model has {have})")
+            raise ValueError(f"model_rate: num_quantizers={num_quantizers!r}, expected 1..{Q or 1} (the model has "
+                             f"{have})")
         q = int(num_quantizers)
     return TokenRate(float(fps), int(model.downsample_factor), (nb,) * (model.tokens_per_step * q))
 
@@ -123,7 +124,8 @@ def stream_entropy(codes: Sequence[np.ndarray], rate: TokenRate) -> np.ndarray:
     for i, c in enumerate(codes):
         c = np.asarray(c)
         if not np.issubdtype(c.dtype, np.integer) or c.ndim < 1 or math.prod(c.shape[1:]) != S:
-            raise ValueError(f"codes[{i}]: shape {c.shape} dtype {c.dtype}, expected integer codes (n_steps, *code_shape) "
+            raise ValueError(f"codes[{i}]: shape {c.shape} dtype {c.dtype}, expected integer codes (n_steps, "
+                             "*code_shape) "
                              f"with {S} stream{'s' if S > 1 else ''} per step")
         c = c.reshape(len(c), S)
         for s in range(S):

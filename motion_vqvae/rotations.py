@@ -351,12 +351,14 @@ def tree_fk(parents, offsets, local_quat, root_pos):
     local_quat, offsets, root_pos = _coerce(local_quat, offsets, root_pos)
     J = len(par)
     if local_quat.ndim < 2 or tuple(local_quat.shape[-2:]) != (J, 4):
-        raise ValueError(f"tree_fk: local_quat has shape {tuple(local_quat.shape)}, expected (..., {J}, 4) for {J} joints")
+        raise ValueError(f"tree_fk: local_quat has shape {tuple(local_quat.shape)}, expected (..., {J}, 4) for {J} "
+                         "joints")
     if offsets.ndim < 2 or tuple(offsets.shape[-2:]) != (J, 3):
         raise ValueError(f"tree_fk: offsets has shape {tuple(offsets.shape)}, expected ({J}, 3) or (..., {J}, 3)")
     _check_last(root_pos, 3, 'tree_fk', 'root_pos')
     xp = _xp(local_quat)
-    batch = tuple(xp.broadcast_shapes(tuple(local_quat.shape[:-2]), tuple(offsets.shape[:-2]), tuple(root_pos.shape[:-1])))
+    batch = tuple(xp.broadcast_shapes(tuple(local_quat.shape[:-2]), tuple(offsets.shape[:-2]),
+                                      tuple(root_pos.shape[:-1])))
     gq, gp = [], []
     for j, p in enumerate(par):
         if p < 0:

@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 class MotionCodes:
     "The codes of one clip and what `decode` needs to give the same clip back."
     name: str
-    codes: np.ndarray                 # (n_tokens, *code_shape) int64: (n_tokens,), (n_tokens, K) body parts, (..., Q) residual VQ
+    # (n_tokens, *code_shape) int64: (n_tokens,), (n_tokens, K) body parts, (..., Q) residual VQ
+    codes: np.ndarray
     n_frames: int                     # frames of the clip: decode gives exactly this many
     fps: float                        # frame rate of the clip
     start_pos: np.ndarray = field(default_factory=lambda: np.zeros(3))  # (3,) root position of frame 0, m
@@ -62,8 +63,10 @@ def save_codes(path: str | Path, clips: Sequence[MotionCodes], overwrite: bool =
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     if not clips: raise ValueError(f"{path}: no clips to write")
     lens = [c.n_tokens for c in clips]
-    arrays = dict(names=np.array([c.name for c in clips], dtype=str), n_frames=np.array([c.n_frames for c in clips], np.int64),
-                  fps=np.array([c.fps for c in clips], np.float64), start_pos=np.stack([np.asarray(c.start_pos, np.float64) for c in clips]),
+    arrays = dict(names=np.array([c.name for c in clips], dtype=str),
+                  n_frames=np.array([c.n_frames for c in clips], np.int64),
+                  fps=np.array([c.fps for c in clips], np.float64),
+                  start_pos=np.stack([np.asarray(c.start_pos, np.float64) for c in clips]),
                   start_yaw=np.array([c.start_yaw for c in clips], np.float64),
                   codes=np.concatenate([np.asarray(c.codes, np.int64) for c in clips]),
                   token_offsets=np.concatenate([[0], np.cumsum(lens)]).astype(np.int64))
@@ -77,7 +80,8 @@ def load_codes(path: str | Path) -> list[MotionCodes]:
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such codes file")
     try: z = np.load(path, allow_pickle=False)
     except Exception as e: raise ValueError(f"{path}: not a codes .npz file ({type(e).__name__}: {e})") from None
-    if not hasattr(z, 'files'): raise ValueError(f"{path}: holds a single array, expected a codes .npz file from `encode`")
+    if not hasattr(z, 'files'):
+        raise ValueError(f"{path}: holds a single array, expected a codes .npz file from `encode`")
     with z:
         missing = [k for k in _CODES_KEYS if k not in z.files]
         if missing: raise ValueError(f"{path}: not a codes file from `encode`, missing {', '.join(missing)}")
@@ -145,7 +149,8 @@ class MotionTokenizer:
     @property
     def rate(self) -> TokenRate:
         "Nominal tokens and bits per second at the tokenizer's fps (`rate.TokenRate`)."
-        if self.fps is None: raise ValueError("MotionTokenizer.rate: the tokenizer has no training fps; construct it with fps=")
+        if self.fps is None: raise ValueError("MotionTokenizer.rate: the tokenizer has no training fps; construct it "
+                                              "with fps=")
         return model_rate(self.model, self.fps)
 
     def n_tokens(self, n_frames: int) -> int:
@@ -393,7 +398,8 @@ def reconstruct_file(self: MotionTokenizer, in_path: str | Path, out_path: str |
 # %% ../nbs/21_tokenizer.ipynb #74e8fb95
 def select_clips(motions: Sequence[Motion],           # clips, e.g. all those of a file
                  clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
-                 drop_transitions: bool = False,        # drop transition (bridge) frames; clips left without frames are skipped
+                 drop_transitions: bool = False,
+                 # drop transition (bridge) frames; clips left without frames are skipped
                  where: str | Path = 'motions',         # the file they came from, for messages
                 ) -> list[Motion]:
     """The `motions` named in `clips`, in their order, an unknown name being a `ValueError` that names `where` and lists

@@ -49,7 +49,8 @@ class TrajectoryWidget(widgets.VBox):
                  motions: Sequence[Motion],                 # ground-truth clips (robot motions with dof_pos)
                  tokenizer=None,                            # a MotionTokenizer: reconstructs the clips when shown
                  reconstructions: Sequence[Motion] | None = None,  # or the reconstructions, in the order of `motions`
-                 model: KinematicModel | None = None,       # for the stick figure (default: the tokenizer's, else the G1)
+                 model: KinematicModel | None = None,
+                 # for the stick figure (default: the tokenizer's, else the G1)
                  joints: Sequence[str] | None = None):      # DOF shown first (default: the 4 that move most)
         motions = list(motions)
         if not motions: raise ValueError("TrajectoryWidget: no motions given")
@@ -58,7 +59,8 @@ class TrajectoryWidget(widgets.VBox):
         if reconstructions is not None and len(reconstructions) != len(motions):
             raise ValueError(f"TrajectoryWidget: {len(reconstructions)} reconstructions for {len(motions)} motions")
         bad = [m.name for m in motions if m.dof_pos is None]
-        if bad: raise ValueError(f"TrajectoryWidget: motions {bad} have no dof_pos (the trajectory view needs robot DOF)")
+        if bad:
+            raise ValueError(f"TrajectoryWidget: motions {bad} have no dof_pos (the trajectory view needs robot DOF)")
         self.motions = {m.name: m for m in motions}
         self.tokenizer = tokenizer
         self.model = model if model is not None else (tokenizer.kinematics[0] if tokenizer is not None else None)
@@ -77,18 +79,21 @@ class TrajectoryWidget(widgets.VBox):
         self.info = widgets.HTML()
         self.fig_traj = go.FigureWidget(layout=dict(height=330, width=640, margin=dict(l=50, r=10, t=40, b=40),
                                                     xaxis_title='time (s)', yaxis_title='angle (rad)'))
-        self.fig_err = go.FigureWidget(go.Bar(), layout=dict(height=330, width=500, margin=dict(l=50, r=10, t=40, b=120),
+        self.fig_err = go.FigureWidget(go.Bar(),
+                                       layout=dict(height=330, width=500, margin=dict(l=50, r=10, t=40, b=120),
                                                              yaxis_title='RMSE (rad)', title='error per joint'))
         self.fig_root = go.FigureWidget([go.Scatter(name='ground truth', line_color=_COLORS[0]),
                                          go.Scatter(name='reconstruction', line=dict(dash='dash', color=_COLORS[1])),
                                          go.Scatter(mode='markers', marker_size=10, showlegend=False)],
                                         layout=dict(height=360, width=360, margin=dict(l=50, r=10, t=40, b=40),
-                                                    title='root path (top view)', xaxis_title='x (m)', yaxis_title='y (m)',
+                                                    title='root path (top view)', xaxis_title='x (m)',
+                                                    yaxis_title='y (m)',
                                                     yaxis_scaleanchor='x', legend=dict(x=0, y=1)))
         stick = make_subplots(1, 2, specs=[[{'type': 'scene'}, {'type': 'scene'}]],
                               subplot_titles=('ground truth', 'reconstruction'))
         for col, color in ((1, '#1f77b4'), (2, '#ff7f0e')):
-            stick.add_trace(go.Scatter3d(mode='lines+markers', line=dict(color=color, width=5), marker=dict(size=2, color=color),
+            stick.add_trace(go.Scatter3d(mode='lines+markers', line=dict(color=color, width=5),
+                                         marker=dict(size=2, color=color),
                                          showlegend=False), 1, col)
         stick.update_layout(height=360, width=780, margin=dict(l=0, r=0, t=30, b=0))
         stick.update_scenes(aspectmode='cube', camera_eye=dict(x=1.6, y=1.6, z=0.6))
@@ -216,7 +221,8 @@ class CodebookWidget(widgets.VBox):
                                      description='code')
         st = self.usage.stats()
         rate = f"<br>rate: {tokenizer.rate.describe()}" if getattr(tokenizer, 'fps', None) else ''
-        self.stats = widgets.HTML(f"<b>{len(self.usage.clip_codes)} clips, {self.usage.n_tokens} tokens</b>: perplexity "
+        self.stats = widgets.HTML(f"<b>{len(self.usage.clip_codes)} clips, {self.usage.n_tokens} tokens</b>: "
+                                  "perplexity "
                                   f"{st['perplexity']:.1f}; {st['active_codes']} active, {st['dead_codes']} dead of "
                                   f"{self.usage.nb_code} codes{rate}")
         self.where = widgets.HTML(layout=widgets.Layout(width='380px', max_height='330px', overflow='auto'))
@@ -225,14 +231,19 @@ class CodebookWidget(widgets.VBox):
                                         layout=dict(height=300, width=620, margin=m, yaxis_title='tokens', bargap=0))
         p, ratio = pca_2d(codebook_vectors(tokenizer))
         self.fig_pca = go.FigureWidget(go.Scatter(x=p[:, 0], y=p[:, 1], mode='markers', customdata=np.arange(len(p)),
-                                                  marker=dict(color=np.log10(counts + 1), colorscale='Viridis', showscale=True,
-                                                              colorbar=dict(title='log10(1+n)'), line=dict(color='red')),
+                                                  marker=dict(color=np.log10(counts + 1), colorscale='Viridis',
+                                                              showscale=True,
+                                                              colorbar=dict(title='log10(1+n)'),
+                                                              line=dict(color='red')),
                                                   hovertemplate='code %{customdata}<extra></extra>'),
                                        layout=dict(height=330, width=430, margin=m, title='codebook (PCA)',
-                                                   xaxis_title=f'PC 1 ({ratio[0]:.0%})', yaxis_title=f'PC 2 ({ratio[1]:.0%})'))
-        self.fig_history = go.FigureWidget(layout=dict(height=300, width=520, margin=m, title='code usage during training',
+                                                   xaxis_title=f'PC 1 ({ratio[0]:.0%})',
+                                                   yaxis_title=f'PC 2 ({ratio[1]:.0%})'))
+        self.fig_history = go.FigureWidget(layout=dict(height=300, width=520, margin=m,
+                                                       title='code usage during training',
                                                        xaxis_title='iteration', yaxis_title='perplexity',
-                                                       yaxis2=dict(title='active codes', overlaying='y', side='right', tickformat='d'),
+                                                       yaxis2=dict(title='active codes', overlaying='y', side='right',
+                                                                   tickformat='d'),
                                                        legend=dict(orientation='h', y=-0.25)))
         self.fig_snippet = go.FigureWidget(layout=dict(height=330, width=560, margin=m, xaxis_title='time (s)',
                                                        yaxis_title='angle (rad)'))
@@ -249,7 +260,8 @@ class CodebookWidget(widgets.VBox):
 
     def __repr__(self) -> str:
         st = self.usage.stats()
-        return (f"CodebookWidget({self.usage.nb_code} codes, {len(self.usage.clip_codes)} clips, {self.usage.n_tokens} tokens, "
+        return (f"CodebookWidget({self.usage.nb_code} codes, {len(self.usage.clip_codes)} clips, {self.usage.n_tokens} "
+                "tokens, "
                 f"perplexity {st['perplexity']:.1f}, showing code {self.code.value})")
 
     @classmethod
@@ -278,7 +290,8 @@ def _draw_history(self):
     "Perplexity (left axis) and active codes (right axis) of each split of the training history."
     traces = []
     for split, d in usage_history(self.history).items():
-        if 'perplexity' in d: traces.append(go.Scatter(x=d['iter'], y=d['perplexity'], name=f'{split} perplexity', mode='lines+markers'))
+        if 'perplexity' in d:
+            traces.append(go.Scatter(x=d['iter'], y=d['perplexity'], name=f'{split} perplexity', mode='lines+markers'))
         if 'active_codes' in d:
             traces.append(go.Scatter(x=d['iter'], y=d['active_codes'], name=f'{split} active codes', yaxis='y2',
                                      mode='lines+markers', line_dash='dot'))
@@ -292,7 +305,8 @@ def _show_code(self):
     c = self.code.value
     sn = code_snippet(self.tokenizer, c, self.repeat)
     names, t = _names(sn), np.arange(sn.n_frames) / sn.fps
-    traces = [go.Scatter(x=t, y=sn.dof_pos[:, names.index(j)], name=j.removesuffix('_joint'), line_color=_COLORS[i % 10])
+    traces = [go.Scatter(x=t, y=sn.dof_pos[:, names.index(j)], name=j.removesuffix('_joint'),
+                         line_color=_COLORS[i % 10])
               for i, j in enumerate(default_joints(sn, self.n_joints))]
     with self.fig_snippet.batch_update():
         self.fig_snippet.data = []
@@ -306,7 +320,8 @@ def _show_code(self):
     by_clip = {}
     for name, a, b in occ: by_clip.setdefault(name, []).append((a, b))
     rows = ''.join(f"<div style='margin-bottom:4px'><b>{html.escape(name)}</b> ({len(r)}): "
-                   + ', '.join(f"<span title='{a / self._fps[name]:.2f}–{b / self._fps[name]:.2f} s'>{a}–{b}</span>" for a, b in r)
+                   + ', '.join(f"<span title='{a / self._fps[name]:.2f}–{b / self._fps[name]:.2f} s'>{a}–{b}</span>"
+                               for a, b in r)
                    + "</div>" for name, r in by_clip.items())
     self.where.value = (f"<b>code {c}</b>: {self.usage.counts[c]} tokens in {len(occ)} runs "
                         f"in {len(by_clip)} clips<br><i>where (frames [start, stop) per clip):</i><br>"
