@@ -37,7 +37,7 @@ def _one_line(e: BaseException) -> str:
 _DOF_NAME_SETS = {'g1_29dof': G1_29DOF_NAMES, 'g1_23dof': G1_23DOF_NAMES}
 
 def resolve_dof_names(spec: str | None) -> list[str] | None:
-    "DOF names from `spec`: None, a known set ('g1_29dof', 'g1_23dof'), a comma list, or a text file with one name per line."
+    "DOF names from `spec`: None, a known set ('g1_29dof', 'g1_23dof'), a comma list, or a text file."
     if spec is None: return None
     if spec in _DOF_NAME_SETS: return list(_DOF_NAME_SETS[spec])
     p = Path(spec)
@@ -108,7 +108,7 @@ def format_inspect(info: dict) -> str:
 
 # %% ../nbs/40_cli.ipynb #cc07df45
 def inspect_tokenizer(path: str | Path) -> dict:
-    "Summary of a trained tokenizer (directory, run or checkpoint) as a JSON-ready dict: architecture, rate, data, metrics."
+    "Summary of a trained tokenizer (directory, run or checkpoint) as a JSON-ready dict."
     from motion_vqvae.model import param_count
     from motion_vqvae.tokenizer import MotionTokenizer
     tok = MotionTokenizer.load(path)
@@ -430,7 +430,7 @@ def _rate_line(o: dict) -> str:
             f"codes {o['entropy_bits_per_second']:.1f} bits/s")
 
 def format_evaluation(ev: dict) -> str:
-    "A table of `MotionTokenizer.evaluate`'s (or `evaluate_codec`'s) result: one row per clip, the overall values, the rate."
+    "A table of `MotionTokenizer.evaluate`'s (or `evaluate_codec`'s) result."
     o = ev['overall']
     cols = ([('frames', 'frames', 'd'), ('bits', 'bits', 'd')] if 'codec' in o else
             [('frames', 'frames', 'd'), ('tokens', 'tokens', 'd')])
@@ -465,7 +465,7 @@ def _codec_evaluation(args, motions, bits_per_second: float, kinematic_model: st
     return evaluate_codec(motions, bits_per_second, _BASELINES[args.baseline], km=km, order=order)
 
 def cmd_evaluate(args) -> int:
-    "`motion-vqvae evaluate`: reconstruction metrics per clip and overall, code statistics and rate; optionally a codec baseline."
+    "`motion-vqvae evaluate`: reconstruction metrics per clip and overall, code statistics and rate."
     if args.bits_per_second is not None and not args.baseline:
         raise UserError("--bits-per-second is the rate of a --baseline codec; add --baseline codec or --baseline dct")
     if args.checkpoint is None:

@@ -54,8 +54,9 @@ def channels_to_motion(x: np.ndarray, like: Motion) -> Motion:
                    dof_pos=x[:, 7:].copy())
 
 # %% ../nbs/07_codec.ipynb #5a36fa6e
-def quantize_uniform(x: np.ndarray, bits: int, axis: int = 0, lo=None, hi=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "(codes in [0, 2**bits), lo, hi): `x` rounded to 2**bits levels over [lo, hi], by default its [min, max] along `axis`."
+def quantize_uniform(x: np.ndarray, bits: int, axis: int = 0, lo=None,
+                     hi=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "(codes in [0, 2**bits), lo, hi): `x` rounded to 2**bits levels over [lo, hi]."
     if int(bits) != bits or not 1 <= bits <= 16: raise ValueError(f"quantize_uniform: bits={bits!r}, expected 1..16")
     lo = x.min(axis, keepdims=True) if lo is None else np.asarray(lo, dtype=np.float64)
     hi = x.max(axis, keepdims=True) if hi is None else np.asarray(hi, dtype=np.float64)
@@ -152,7 +153,7 @@ class DCTCodec:
         return self.blocks(n_frames) * self.coefficients * channels * self.bits_per_value
 
     def side_numbers(self, channels: int) -> int:
-        "Numbers of side information per clip (not counted in the rate): DC [min, max] and the AC range `a` per channel."
+        "Numbers of side information per clip (not counted in the rate)."
         return 3 * channels
 
     def nominal_bits_per_second(self, channels: int, fps: float) -> float:

@@ -112,7 +112,7 @@ def coerce_value(key:str, # field name, for messages
                  value, # what YAML or the caller gave
                  tp, # the field's annotation, e.g. `float`, `list[int] | None`
                  none_as=None, # what a null stands for, when the field is not optional
-                 bool_as:dict|None=None): # what a bool stands for ({False: 'off', True: 'auto'}), when the field is not a bool
+                 bool_as:dict|None=None): # what YAML bools stand for ({False: 'off', True: 'auto'}) in a non-bool field
     "Return `value` converted to the annotation `tp`, or raise `ConfigError` naming key, value and expected type."
     item, is_list, optional = _split_type(tp)
     if value is None:
@@ -445,7 +445,7 @@ def _attach(cls, fn, name:str, kind=None):
 _DEFAULTS = AgentConfig()
 
 def _from_dict(cls, d:dict, source:str|Path|None='<dict>') -> AgentConfig:
-    "Build and validate an `AgentConfig` from `d` (nested `agent: config:` or flat); raise `ConfigError` listing every problem."
+    "Build and validate an `AgentConfig` from `d` (nested `agent: config:` or flat)."
     flat = config_section(d, source)
     names = set(_specs())
     problems = [_unknown(k) for k in flat if k not in names]
@@ -503,7 +503,7 @@ _attach(AgentConfig, _with_overrides, 'with_overrides')
 
 # %% ../nbs/00_config.ipynb #fc0b9573
 def recipes_dir() -> Path:
-    "The directory of the shipped recipe YAMLs (`motion_vqvae/configs`, or `configs/` beside the package in a checkout)."
+    "The directory of the shipped recipe YAMLs."
     pkg = Path(str(importlib.resources.files('motion_vqvae')))
     d = pkg/'configs'
     return d if d.is_dir() else pkg.parent/'configs'
@@ -516,7 +516,7 @@ def list_recipes() -> list[str]:
 # %% ../nbs/00_config.ipynb #e9623428
 def resolve_config_path(name_or_path:str|Path # a YAML path, or a recipe name such as 'agent', 'cpu_quick', 't2m_gpt'
                        ) -> Path:
-    "Path of the config file `name_or_path`: an existing file, else the shipped recipe of that name; `ConfigError` otherwise."
+    "Path of the config file `name_or_path`: an existing file, else the shipped recipe of that name."
     p = Path(name_or_path).expanduser()
     if p.is_file(): return p
     plain = p.parent == Path('.') and p.suffix in ('', '.yaml', '.yml')

@@ -25,7 +25,7 @@ __all__ = ['logger', 'window_starts', 'Windows', 'extract_windows', 'split_clips
 
 # %% ../nbs/04_data.ipynb #3863c98e
 def window_starts(lengths: Sequence[int], window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    "`(clip_index, start)` of every window: starts `0, S, 2S, ...` plus one flush with each clip's end; clips shorter than `window` give none."
+    "`(clip_index, start)` of every window: starts `0, S, 2S, ...` plus one flush with each clip's end."
     if window < 1 or stride < 1:
         raise ValueError(f"window_starts: window={window}, stride={stride}, expected both >= 1")
     L = np.asarray(lengths, np.int64).reshape(-1)
@@ -145,7 +145,8 @@ class Normalizer:
         return cls(g(d['mean']), g(d['std']))
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Normalizer) and np.array_equal(self.mean, other.mean) and np.array_equal(self.std, other.std)
+        return (isinstance(other, Normalizer) and np.array_equal(self.mean, other.mean)
+                and np.array_equal(self.std, other.std))
 
     def __repr__(self) -> str: return f"Normalizer(dim={self.dim})"
 
@@ -179,7 +180,8 @@ class MotionWindows(Dataset):
     @property
     def channels(self) -> int: return self.data.shape[2]
     def __repr__(self) -> str:
-        return f"MotionWindows({len(self)} windows x {self.window} frames x {self.channels} channels from {len(set(self.clip_index.tolist()))} clips)"
+        return (f"MotionWindows({len(self)} windows x {self.window} frames x {self.channels} channels "
+                f"from {len(set(self.clip_index.tolist()))} clips)")
 
 # %% ../nbs/04_data.ipynb #aed4e1b8
 @dataclass

@@ -297,7 +297,7 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
 
 # %% ../nbs/03_features.ipynb #a6395f01
 def feature_kwargs_from_config(cfg) -> dict:
-    "`extract_features` keyword arguments from an `AgentConfig` (prefer_expmap, smoothing, sim-to-real map, velocities)."
+    "`extract_features` keyword arguments from an `AgentConfig`."
     idx = None
     if getattr(cfg, 'apply_sim_to_real_map', False):
         idx = getattr(cfg, 'sim_to_real_idx', None)
@@ -321,7 +321,8 @@ def features_to_motion(feats, spec: FeatureSpec, fps: float, start_pos: Sequence
     if f.ndim != 2 or f.shape[1] != spec.dim:
         raise ValueError(f"features_to_motion: feats shape {f.shape}, expected (T, {spec.dim}) for {spec!r}")
     T = len(f)
-    vel, yaw_rate, h = f[:, spec.slice('root_vel')], f[:, spec.slice('yaw_rate')][:, 0], f[:, spec.slice('root_height')][:, 0]
+    vel, yaw_rate = f[:, spec.slice('root_vel')], f[:, spec.slice('yaw_rate')][:, 0]
+    h = f[:, spec.slice('root_height')][:, 0]
     yaw = float(start_yaw) + np.concatenate([[0.], np.cumsum(yaw_rate[:-1]) / fps])
     c, s = np.cos(yaw[:-1]), np.sin(yaw[:-1])
     step = np.stack([c * vel[:-1, 0] - s * vel[:-1, 1], s * vel[:-1, 0] + c * vel[:-1, 1]], -1) / fps
@@ -344,11 +345,11 @@ def features_to_motion(feats, spec: FeatureSpec, fps: float, start_pos: Sequence
 
 # %% ../nbs/03_features.ipynb #2cfd6860
 def placeholder_names(names: Sequence[str] | None) -> bool:
-    "True when `names` carry no joint identity: None, empty, or all the readers' and joint maps' stand-ins (`dof_3`, `dof_pos:dof_3`, `joint_3`, `unmapped_3`)."
+    "True when `names` carry no joint identity: None, empty, or all the readers' and joint maps' stand-ins."
     return not names or all(re.fullmatch(r'(dof_pos:)?dof_\d+|joint_\d+|unmapped_\d+', str(n)) for n in names)
 
 def dof_mirror(dof_names: Sequence[str],            # hinge names; left/right partners differ by 'left_' <-> 'right_'
-               dof_axes: np.ndarray | None = None   # (N, 3) hinge axes in mirror-symmetric body frames; None = sign from the names
+               dof_axes: np.ndarray | None = None   # (N, 3) hinge axes, mirror-symmetric body frames; None = names
                ) -> tuple[np.ndarray, np.ndarray]:
     "`(perm, sign)` with `dof[..., perm] * sign` the left-right mirror image of hinge angles `dof`."
     names = [str(n) for n in dof_names]
@@ -381,9 +382,9 @@ def dof_mirror(dof_names: Sequence[str],            # hinge names; left/right pa
 # %% ../nbs/03_features.ipynb #e1ac9f1b
 def feature_mirror(spec: FeatureSpec,
                    dof_names: Sequence[str] | None = None,   # real DOF names when spec's are placeholders (NPY files)
-                   dof_axes: np.ndarray | None = None        # hinge axes (see `dof_mirror`); None = signs from the names
+                   dof_axes: np.ndarray | None = None        # hinge axes (see `dof_mirror`); None = names
                    ) -> tuple[np.ndarray, np.ndarray]:
-    "`(perm, sign)` over all channels: `feats[..., perm] * sign` are the features of the left-right mirrored motion (robot, exp-map tilt)."
+    "`(perm, sign)` over all channels: `feats[..., perm] * sign` are the features of the left-right mirrored motion."
     if 'dof_pos' not in spec: raise ValueError(f"feature_mirror: {spec!r} has no dof_pos; mirroring is implemented for "
                                                "robot (hinge) features")
     tilt = spec.group('root_tilt')

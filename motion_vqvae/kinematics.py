@@ -322,7 +322,7 @@ def _check_same(pred, gt, fn: str, what: str):
 
 # %% ../nbs/05_kinematics.ipynb #7ec47855
 def to_root_frame(body_pos, root_quat_wxyz, root_index: int = 0):
-    "Body positions `(..., B, 3)` in the frame of body `root_index`, whose world orientation is the unit `root_quat_wxyz (..., 4)`."
+    "Body positions `(..., B, 3)` in the frame of body `root_index`."
     body_pos, root_quat_wxyz = _arrays(body_pos, root_quat_wxyz)
     rel = body_pos - body_pos[..., root_index:root_index + 1, :]
     return quat_rotate(quat_conj(root_quat_wxyz)[..., None, :], rel)

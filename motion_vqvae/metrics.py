@@ -136,7 +136,7 @@ def code_stats(counts: Tensor) -> dict:
             'perplexity': float(perplexity_from_counts(c).mean())}
 
 def count_codes(codes: Tensor, nb_code: int, num_layers: int | None = None) -> Tensor:
-    "Histogram (nb_code,) of `codes` of any shape; with residual `num_layers` Q (the last axis) one per layer, (Q, nb_code). Code -1 (dropped layer) is not counted."
+    "Histogram (nb_code,) of `codes` of any shape; with residual `num_layers` Q (the last axis) one per layer."
     if num_layers:
         if codes.shape[-1] != num_layers:
             raise ValueError(f"count_codes: codes shape {tuple(codes.shape)}, expected {num_layers} layers last")
