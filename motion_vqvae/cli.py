@@ -182,8 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 # %% ../nbs/40_cli.ipynb #5f1aa102
 def _configure_inspect(p):
     p.add_argument('file', nargs='?', default=None, help='motion file (.npy, .pkl, .bvh), or a trained tokenizer '
-                                                         '(directory, '
-                   'run directory or checkpoint .pt); default: the embedded G1 sample')
+                   '(directory, run directory or checkpoint .pt); default: the embedded G1 sample')
     p.add_argument('--json', action='store_true', help='print the summary as JSON')
     p.add_argument('--dof-names', default=None, help="names for the DOF columns: 'g1_29dof', 'g1_23dof', a comma list "
                                                      "or a text file")
@@ -232,8 +231,7 @@ _TRAIN_FLAGS = {'total_iter': int, 'batch_size': int, 'lr': float, 'device': str
 def _configure_train(p):
     p.add_argument('--config', default='agent', metavar='FILE_OR_RECIPE',
                    help="YAML config file or shipped recipe name (agent, cpu_quick = rd_112, rd_225, rd_450, rd_900, "
-                        "limbs_2700, "
-                        "t2m_gpt, ...); default: agent")
+                        "limbs_2700, t2m_gpt, ...); default: agent")
     _add_set(p)
     _flag(p, 'motion_file', default=None, help="motion file to train on (NPY, PKL, BVH); default: the config's (null = "
                                                "the embedded G1 sample)")
@@ -314,8 +312,7 @@ def _configure_reconstruct(p):
     p.add_argument('--out', required=True, metavar='FILE', help="output file, in the input's format")
     p.add_argument('--overwrite', action='store_true', help='replace --out (and --plot) if they exist')
     p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the first clip (or '
-                                                                 '--plot-clip): '
-                   'trajectories, per-joint errors, root path, stick figures (.png, .pdf, .svg)')
+                   '--plot-clip): trajectories, per-joint errors, root path, stick figures (.png, .pdf, .svg)')
     _flag(p, 'plot_clip', default=None, help='clip to plot (default: the first)')
 
 def _check_plot_path(args):
@@ -406,8 +403,7 @@ def _configure_evaluate(p):
     _flag(p, 'keep_transitions', action='store_true', help='keep transition (bridge) frames of NPY trajectories')
     p.add_argument('--baseline', choices=sorted(_BASELINES), default=None,
                    help="also evaluate a no-learning codec at the same rate: codec (subsample and round) or dct (block "
-                        "DCT); "
-                        "without --checkpoint, the codec alone")
+                        "DCT); without --checkpoint, the codec alone")
     _flag(p, 'bits_per_second', type=float, default=None, metavar='R',
           help="rate of the --baseline codec in bits/s (default: the tokenizer's nominal rate)")
     p.add_argument('--json', action='store_true', help='print the metrics as JSON')
@@ -471,8 +467,7 @@ def cmd_evaluate(args) -> int:
     if args.checkpoint is None:
         if not args.baseline:
             raise UserError("--checkpoint is required (a tokenizer directory, run directory or checkpoint file); "
-                            "without "
-                            "one, --baseline codec|dct --bits-per-second R evaluates a no-learning codec alone")
+                            "without one, --baseline codec|dct --bits-per-second R evaluates a no-learning codec alone")
         if args.bits_per_second is None:
             raise UserError(f"--baseline {args.baseline} without --checkpoint needs --bits-per-second R (the rate to "
                             "code at)")
@@ -504,8 +499,7 @@ def cmd_evaluate(args) -> int:
     return 0
 
 add_command('evaluate', 'Reconstruction metrics of a tokenizer on a motion file: MPJPE, DOF RMSE, root velocity error, '
-                        'code '
-            'usage, rate; --baseline: a no-learning codec at the same rate.', _configure_evaluate, cmd_evaluate)
+            'code usage, rate; --baseline: a no-learning codec at the same rate.', _configure_evaluate, cmd_evaluate)
 
 def _configure_bench(p):
     p.add_argument('bench_args', nargs=argparse.REMAINDER, metavar='...',

@@ -60,8 +60,7 @@ def make_norm(name: str | None, channels: int, groups: int = 1) -> nn.Module:
     if key == 'NONE': return nn.Identity()
     if key == 'LN':
         if groups > 1: raise ValueError(f"norm 'LN' normalises over all channels and would mix the {groups} body "
-                                        "parts; "
-                                        "use 'GN', 'BN' or 'none' with body parts")
+                                        "parts; use 'GN', 'BN' or 'none' with body parts")
         return ChannelLayerNorm(channels)
     if key == 'GN':
         if groups == 1: return nn.GroupNorm(math.gcd(32, channels), channels, eps=1e-6)

@@ -393,8 +393,7 @@ def evaluation_figure(evaluation: dict, usage: CodeUsage | None = None):
         ax.set_xticks(range(len(clips_)), [c['name'] for c in clips_], rotation=45, fontsize=7, ha='right')
         ax.set_ylabel(labels[k]); ax.legend(fontsize=8)
     axes[0].set_title(f"{o['clips']} clips, {o['frames']} frames, {o['tokens']} tokens: perplexity "
-                      f"{o['perplexity']:.1f}, "
-                      f"{o['active_codes']} of {o['active_codes'] + o['dead_codes']} codes used")
+                      f"{o['perplexity']:.1f}, {o['active_codes']} of {o['active_codes'] + o['dead_codes']} codes used")
     if usage is not None: plot_code_usage(usage, ax=axes[-1])
     return fig
 
