@@ -137,6 +137,10 @@ def build_optimizer(model: nn.Module, cfg: AgentConfig, fused: bool = True) -> t
     if opt['optimizer'] != 'adamw': raise ConfigError(f"optimizer: {opt['optimizer']!r}, expected adamw")
     return build_adamw(model.parameters(), **{k: opt[k] for k in _ADAMW_FIELDS}, fused=fused)
 
+_SCHEDULE_ARGS = {'warm_up_iter': 'warm_up_iter', 'lr_scheduler': 'milestones', 'gamma': 'gamma'}   # field -> parameter
+
 def build_scheduler(optimizer: torch.optim.Optimizer, cfg: AgentConfig) -> torch.optim.lr_scheduler.LambdaLR:
     "`LambdaLR` with `WarmupMultiStep(cfg.warm_up_iter, cfg.lr_scheduler, cfg.gamma)`; `step()` once per iteration."
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupMultiStep(cfg.warm_up_iter, cfg.lr_scheduler, cfg.gamma))
+    opt = cfg.section('optimizer')
+    schedule = WarmupMultiStep(**{a: opt[k] for k, a in _SCHEDULE_ARGS.items()})
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
