@@ -4,7 +4,8 @@
     python scripts/train_vqvae.py                                   # the demo: embedded G1 sample, cpu_quick, runs/demo
     python scripts/train_vqvae.py --motion_file FILE [--config FILE] [--out DIR] [--set key=value ...]
 
-Defaults when not given: `--config cpu_quick` (a small model that trains in a few minutes on 2 CPU cores)
+Defaults when not given: `--config cpu_quick` (another name for the rate-distortion recipe rd_112: 112.5 bits/s at
+50 fps, 9.4 tokens/s; it trains in under 10 minutes on 2 CPU cores)
 and `--out runs/demo`. The embedded sample is used when no `--motion_file` is given. Other options are
 those of `motion-vqvae train` (`--help` lists them).
 
