@@ -14,7 +14,8 @@ from .motion import Motion, _check_overwrite, _fail, _snap_fps
 from .rotations import euler_to_quat, quat_conj, quat_mul, quat_rotate, quat_to_euler, tree_fk
 
 # %% auto #0
-__all__ = ['read_bvh', 'joint_positions', 'write_bvh']
+__all__ = ['LENGTH_UNITS', 'HUMAN_HEIGHT_M', 'NOMINAL_HEIGHT_M', 'rest_height', 'guess_length_unit', 'resolve_length_unit',
+           'read_bvh', 'joint_positions', 'write_bvh']
 
 # %% ../nbs/02d_bvh.ipynb #c8d65710
 _BVH_CH = {f"{a}{k}": (k, i) for k in ('position', 'rotation') for i, a in enumerate('xyz')}
@@ -105,15 +106,69 @@ def _bvh_frames(lines: list[str], path: Path, n_channels: int):
     if not head['frame time'] > 0: _fail(str(path), f"Frame Time must be > 0, got {head['frame time']}")
     return data, head['frame time']
 
+# %% ../nbs/02d_bvh.ipynb #e52023fc
+LENGTH_UNITS = {'m': 1.0, 'cm': 0.01, 'mm': 0.001, 'inch': 0.0254, 'cmu': 0.0254 / 0.45}   # metres per file unit
+_UNIT_TEXT = {'m': 'metres', 'cm': 'centimetres (x 0.01)', 'mm': 'millimetres (x 0.001)', 'inch': 'inches (x 0.0254)',
+              'cmu': 'CMU units (1/0.45 inch = 0.056444 m)'}
+HUMAN_HEIGHT_M = (1.0, 2.2)   # standing heights (m) a guessed unit must give
+NOMINAL_HEIGHT_M = 1.7        # height a skeleton that fits no unit is scaled to
+
+
+def rest_height(parents: np.ndarray,  # (J,) parent index of each joint, parents before children
+                offsets: np.ndarray,  # (J,3) joint offsets, file units
+                end_parents: np.ndarray | None = None,  # (E,) parent joint of each End Site
+                end_offsets: np.ndarray | None = None,  # (E,3) End Site offsets
+                up_axis: str = 'y',  # the file's up axis
+               ) -> float:
+    "Standing height of a skeleton: the extent along `up_axis` of its joints and End Sites in the rest pose."
+    pos = np.zeros((len(parents), 3))
+    with np.errstate(all='ignore'):           # absurd offsets give inf/nan, which guess_length_unit reads as metres
+        for j in range(1, len(parents)): pos[j] = pos[parents[j]] + offsets[j]
+        if end_parents is not None and len(end_parents): pos = np.concatenate([pos, pos[end_parents] + end_offsets])
+        return float(np.ptp(pos[:, 'xyz'.index(up_axis)]))
+
+
+def guess_length_unit(height: float,  # standing height in file units (`rest_height`)
+                     ) -> tuple[str, float, str]:
+    "The unit making `height` a human standing height: (unit name, metres per unit, the basis in words)."
+    lo, hi = HUMAN_HEIGHT_M
+    for unit, f in LENGTH_UNITS.items():
+        if lo <= height * f <= hi:
+            return unit, f, f"standing height {height:.4g} units; as {_UNIT_TEXT[unit]} = {height * f:.2f} m"
+    if 0 < height < float('inf'):
+        return 'nominal', NOMINAL_HEIGHT_M / height, (
+            f"standing height {height:.4g} units fits no unit in {list(LENGTH_UNITS)} as a human height "
+            f"({lo}-{hi} m); scaled to a nominal {NOMINAL_HEIGHT_M} m (pass length_unit= to choose)")
+    return 'm', 1.0, f"no usable standing height ({height:.4g} units along the up axis); read as metres"
+
+
+def resolve_length_unit(length_unit: str | float | None,  # a unit name, metres per file unit, or None to guess
+                        height: float,  # standing height in file units
+                        where: str = 'length_unit',  # what errors name (the file)
+                       ) -> tuple[str, float, str]:
+    "(unit name, metres per unit, basis) of a given or guessed length unit."
+    if length_unit is None: return guess_length_unit(height)
+    if isinstance(length_unit, str) and length_unit in LENGTH_UNITS:
+        f = LENGTH_UNITS[length_unit]
+        return length_unit, f, f"given (length_unit={length_unit!r}, {_UNIT_TEXT[length_unit]}); " \
+                               f"standing height {height:.4g} units = {height * f:.2f} m"
+    if isinstance(length_unit, (int, float)) and not isinstance(length_unit, bool) and 0 < length_unit < float('inf'):
+        f = float(length_unit)
+        return 'custom', f, (f"given (length_unit={f:g} m per unit); standing height {height:.4g} units = "
+                             f"{height * f:.2f} m")
+    raise ValueError(f"{where}: length_unit {length_unit!r} is not a length unit; expected one of "
+                     f"{', '.join(LENGTH_UNITS)}, a positive number of metres per file unit, or None to guess it "
+                     "from the skeleton's standing height")
+
 # %% ../nbs/02d_bvh.ipynb #41f428e9
 _Y_TO_Z_UP = np.array([np.sqrt(0.5), np.sqrt(0.5), 0.0, 0.0])  # wxyz: +90 deg about x, y -> z
 
 
 def read_bvh(path: str | Path,  # a BVH file
-             scale: float = 1.0,  # multiplies offsets and positions (0.01: cm -> m)
+             length_unit: str | float | None = None,  # file unit: a `LENGTH_UNITS` name, metres per unit, None = guess
              up_axis: str = 'y',  # the file's up axis: 'y' (rotated to z-up) or 'z' (read as is)
             ) -> list[Motion]:
-    "Read a BVH file as one Motion with local joint rotations, parents and offsets."
+    "Read a BVH file as one Motion (lengths in metres) with local joint rotations, parents and offsets."
     path = Path(path)
     if up_axis not in ('y', 'z'): raise ValueError(f"read_bvh: up_axis must be 'y' or 'z', got {up_axis!r}")
     text = path.read_text(errors='replace')
@@ -128,7 +183,13 @@ def read_bvh(path: str | Path,  # a BVH file
     C = sum(len(j['channels']) for j in joints)
     data, frame_time = _bvh_frames(lines[mline + 1:], path, C)
     T, J = len(data), len(joints)
-    offsets = np.array([j['offset'] for j in joints], dtype=np.float64) * scale
+    parents = np.array([j['parent'] for j in joints])
+    raw_offsets = np.array([j['offset'] for j in joints], dtype=np.float64)
+    end_par = np.array([e['parent'] for e in ends], dtype=np.int64)
+    end_off = np.array([e['offset'] for e in ends], dtype=np.float64).reshape(-1, 3)
+    height = rest_height(parents, raw_offsets, end_par, end_off, up_axis)
+    unit, scale, basis = resolve_length_unit(length_unit, height, str(path))
+    offsets = raw_offsets * scale
     local_pos = np.broadcast_to(offsets, (T, J, 3)).copy()
     quats, col, moved = [], 0, False
     for ji, j in enumerate(joints):
@@ -150,14 +211,14 @@ def read_bvh(path: str | Path,  # a BVH file
     if up_axis == 'y':
         jq[:, 0] = quat_mul(_Y_TO_Z_UP, jq[:, 0])
         root_pos = quat_rotate(_Y_TO_Z_UP, root_pos)
-    meta = {'end_sites': {'parents': np.array([e['parent'] for e in ends], dtype=np.int64),
-                          'offsets': np.array([e['offset'] for e in ends], dtype=np.float64).reshape(-1, 3) * scale},
+    meta = {'end_sites': {'parents': end_par, 'offsets': end_off * scale},
             'channels': {j['name']: [f"{'XYZ'[a]}{k}" for k, a in j['channels']] for j in joints},
-            'frame_time': frame_time, 'scale': scale, 'up_axis': up_axis}
+            'frame_time': frame_time, 'up_axis': up_axis,
+            'length_unit': unit, 'unit_scale': scale, 'unit_basis': basis, 'height_m': height * scale}
     extras = {'meta': meta}
     if moved: extras['local_pos'] = local_pos
     return [Motion(path.stem, _snap_fps(1.0 / frame_time, 1e-4), root_pos, jq[:, 0], joint_quat_wxyz=jq,
-                   joint_names=[j['name'] for j in joints], parents=np.array([j['parent'] for j in joints]),
+                   joint_names=[j['name'] for j in joints], parents=parents,
                    offsets=offsets, source=str(path), extras=extras)]
 
 # %% ../nbs/02d_bvh.ipynb #eac3a100
@@ -175,7 +236,8 @@ def joint_positions(motion: Motion) -> np.ndarray:
 # %% ../nbs/02d_bvh.ipynb #37446a24
 def write_bvh(motion: Motion,  # a skeleton motion (joint_quat_wxyz, parents, offsets, joint_names)
               path: str | Path,  # file to write
-              scale: float = 1.0,  # file units per metre-scaled unit: positions are divided by it
+              length_unit: str | float | None = None,  # unit to write in (a `LENGTH_UNITS` name or metres per unit);
+                                                       # None = the motion's own (`extras['meta']['unit_scale']`) or m
               up_axis: str = 'y',  # up axis of the written file ('y': rotate back from z-up)
               overwrite: bool = False,  # replace an existing file
              ) -> Path:
@@ -185,6 +247,9 @@ def write_bvh(motion: Motion,  # a skeleton motion (joint_quat_wxyz, parents, of
     if m.joint_quat_wxyz is None or m.parents is None or m.offsets is None or m.joint_names is None:
         raise ValueError(f"{path}: motion {m.name!r} needs joint_quat_wxyz, parents, offsets and joint_names for BVH")
     _check_overwrite(path, overwrite)
+    meta = m.extras.get('meta', {})
+    scale = (float(meta.get('unit_scale', 1.0)) if length_unit is None
+             else resolve_length_unit(length_unit, 0.0, f"write_bvh {path}")[1])
     jq, root = m.joint_quat_wxyz.copy(), m.root_pos.copy()
     if up_axis == 'y':
         back = quat_conj(_Y_TO_Z_UP)
@@ -192,7 +257,7 @@ def write_bvh(motion: Motion,  # a skeleton motion (joint_quat_wxyz, parents, of
         root = quat_rotate(back, root)
     local_pos = m.extras.get('local_pos')
     J, par = len(m.parents), m.parents
-    ends = m.extras.get('meta', {}).get('end_sites', {'parents': np.zeros(0, int), 'offsets': np.zeros((0, 3))})
+    ends = meta.get('end_sites', {'parents': np.zeros(0, int), 'offsets': np.zeros((0, 3))})
     children = {j: [c for c in range(J) if par[c] == j] for j in range(J)}
     num = lambda v: ' '.join(f"{x:.9g}" for x in v)
     out = ['HIERARCHY']

@@ -11,6 +11,7 @@ import numpy as np
 
 from .io import (MotionFormatError, load_motions, detect_format, sample_motion_path,
                              G1_29DOF_NAMES, G1_23DOF_NAMES, write_npy, write_pkl, write_bvh)
+from .bvh import LENGTH_UNITS
 from .config import ConfigError, load_config, parse_overrides
 
 # %% auto #0
@@ -73,6 +74,10 @@ def inspect_file(path: str | Path | None = None,  # motion file; None = the pack
     finally: lib_logger.removeHandler(handler)
     problems = handler.messages + [str(w.message) for w in caught]
     m0 = motions[0]
+    meta = m0.extras.get('meta', {})
+    unit = (dict(length_unit=meta['length_unit'], unit_scale=meta['unit_scale'], unit_basis=meta['unit_basis'],
+                 height_m=round(meta['height_m'], 4)) if fmt == 'bvh' else
+            dict(length_unit='m', unit_scale=1.0, unit_basis=f"{fmt.upper()} files are in metres", height_m=None))
     fps = sorted({float(m.fps) for m in motions})
     if len(fps) > 1: problems.append(f"{path}: clips have different frame rates {fps}")
     clips = [dict(name=m.name, frames=m.n_frames, fps=float(m.fps), seconds=round(m.n_frames / m.fps, 4),
@@ -83,7 +88,7 @@ def inspect_file(path: str | Path | None = None,  # motion file; None = the pack
                 dof_count=None if m0.dof_pos is None else int(m0.dof_pos.shape[1]),
                 dof_names=m0.dof_names,
                 joint_count=None if m0.joint_quat_wxyz is None else int(m0.joint_quat_wxyz.shape[1]),
-                joint_names=m0.joint_names, problems=problems)
+                joint_names=m0.joint_names, **unit, problems=problems)
     return info
 
 # %% ../nbs/40_cli.ipynb #61bb6f7d
@@ -102,6 +107,8 @@ def format_inspect(info: dict) -> str:
         lines.append(f"{info['dof_count']} DOF: " + ', '.join(info['dof_names'] or []))
     if info['joint_count'] is not None:
         lines.append(f"{info['joint_count']} joints: " + ', '.join(info['joint_names'] or []))
+    if info.get('length_unit') is not None:
+        lines.append(f"length unit: {info['length_unit']} ({info['unit_scale']:.6g} m per unit): {info['unit_basis']}")
     lines.append('problems: ' + ('none' if not info['problems'] else ''))
     lines += [f"  - {p}" for p in info['problems']]
     return '\n'.join(lines)
@@ -187,6 +194,7 @@ def _configure_inspect(p):
     p.add_argument('--dof-names', default=None, help="names for the DOF columns: 'g1_29dof', 'g1_23dof', a comma list "
                                                      "or a text file")
     p.add_argument('--keys', nargs='+', default=None, help='PKL only: motions to read, by key or index')
+    _add_units(p)
 
 def cmd_inspect(args) -> int:
     "`motion-vqvae inspect [FILE|DIR] [--json]`: summarise a motion file or a trained tokenizer."
@@ -201,6 +209,7 @@ def cmd_inspect(args) -> int:
         return 0
     kw = {}
     if args.keys: kw['keys'] = [int(k) if k.lstrip('-').isdigit() else k for k in args.keys]
+    if args.units is not None: kw['length_unit'] = args.units
     info = inspect_file(args.file, dof_names=resolve_dof_names(args.dof_names), **kw)
     print(json.dumps(info, indent=2) if args.json else format_inspect(info))
     return 0
@@ -213,6 +222,12 @@ def _flag(p, name: str, **kw):
     "Add option `--name`, also spelled with hyphens (`--motion_file` and `--motion-file`)."
     spellings = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if '_' in name else [])
     p.add_argument(*spellings, dest=name, **kw)
+
+def _add_units(p):
+    "Add `--units`: the length unit of a BVH file, instead of the reader's guess."
+    p.add_argument('--units', default=None, choices=list(LENGTH_UNITS),
+                   help="length unit of a BVH file (cmu = 1/0.45 inch); default: guessed from the skeleton's "
+                        "standing height (inspect shows the guess)")
 
 def _add_set(p, what: str = 'config keys'):
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help=f"override {what}; repeatable")
@@ -238,6 +253,7 @@ def _configure_train(p):
     p.add_argument('--out', default=None, metavar='DIR', help="run directory for checkpoints and the tokenizer; "
                                                               "default: the config's out_dir")
     for k, t in _TRAIN_FLAGS.items(): _flag(p, k, type=t, default=None, help=f"set {k}")
+    _add_units(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument('--resume', action='store_true', help='continue the run in --out from its latest checkpoint')
     g.add_argument('--overwrite', action='store_true', help='replace the run in --out')
@@ -249,6 +265,7 @@ def train_config(args) -> 'AgentConfig':
     cfg = load_config(args.config, args.set)
     flags = {k: getattr(args, k) for k in ('motion_file', *_TRAIN_FLAGS) if getattr(args, k) is not None}
     if args.out is not None: flags['out_dir'] = args.out
+    if args.units is not None: flags['length_unit'] = args.units
     if args.resume: flags['resume'] = True
     return cfg.replace(**flags) if flags else cfg
 
@@ -309,7 +326,8 @@ def load_tokenizer(args):
 def _configure_reconstruct(p):
     _configure_tokenizer(p)
     _flag(p, 'motion_file', required=True, help='motion file to reconstruct (NPY, PKL, BVH)')
-    p.add_argument('--out', required=True, metavar='FILE', help="output file, in the input's format")
+    p.add_argument('--out', required=True, metavar='FILE', help="output file, in the input's format (and unit)")
+    _add_units(p)
     p.add_argument('--overwrite', action='store_true', help='replace --out (and --plot) if they exist')
     p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the first clip (or '
                    '--plot-clip): trajectories, per-joint errors, root path, stick figures (.png, .pdf, .svg)')
@@ -324,12 +342,14 @@ def cmd_reconstruct(args) -> int:
     "`motion-vqvae reconstruct`: every clip through the codebook, written in the input's format."
     tok = load_tokenizer(args)
     _check_plot_path(args)
-    with _to_user_errors(): out = tok.reconstruct_file(args.motion_file, args.out, overwrite=args.overwrite)
+    with _to_user_errors():
+        out = tok.reconstruct_file(args.motion_file, args.out, overwrite=args.overwrite, length_unit=args.units)
     print(f"reconstructed {args.motion_file} -> {out}")
     if args.plot:
         from motion_vqvae.plots import save_reconstruction_plot
         with _to_user_errors():
-            img = save_reconstruction_plot(tok, tok.read_clips(args.motion_file), args.plot, clip=args.plot_clip)
+            img = save_reconstruction_plot(tok, tok.read_clips(args.motion_file, length_unit=args.units), args.plot,
+                                           clip=args.plot_clip)
         print(f"figure -> {img}")
     return 0
 
@@ -341,6 +361,7 @@ def _configure_encode(p):
     _configure_tokenizer(p)
     _flag(p, 'motion_file', required=True, help='motion file to encode (NPY, PKL, BVH)')
     p.add_argument('--out', required=True, metavar='FILE.npz', help='codes file (.npz)')
+    _add_units(p)
     p.add_argument('--clips', nargs='+', default=None, metavar='NAME', help='only these clips')
     p.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
 
@@ -348,7 +369,7 @@ def cmd_encode(args) -> int:
     "`motion-vqvae encode`: codes of every clip, with names, fps, frame counts and start poses, to an .npz."
     from motion_vqvae.tokenizer import save_codes
     tok = load_tokenizer(args)
-    with _to_user_errors(): motions = tok.read_clips(args.motion_file, args.clips)
+    with _to_user_errors(): motions = tok.read_clips(args.motion_file, args.clips, length_unit=args.units)
     with _to_user_errors():
         codes = [tok.encode_clip(m) for m in motions]
         out = save_codes(args.out, codes, overwrite=args.overwrite, nb_code=tok.nb_code,
@@ -401,6 +422,7 @@ def _configure_evaluate(p):
     _flag(p, 'motion_file', required=True, help='motion file to evaluate on (NPY, PKL, BVH)')
     p.add_argument('--clips', nargs='+', default=None, metavar='NAME', help='only these clips')
     _flag(p, 'keep_transitions', action='store_true', help='keep transition (bridge) frames of NPY trajectories')
+    _add_units(p)
     p.add_argument('--baseline', choices=sorted(_BASELINES), default=None,
                    help="also evaluate a no-learning codec at the same rate: codec (subsample and round) or dct (block "
                         "DCT); without --checkpoint, the codec alone")
@@ -477,14 +499,16 @@ def cmd_evaluate(args) -> int:
         bad = [k for k in ov if k != 'kinematic_model']
         if bad: raise UserError(f"--set {', '.join(bad)}: a codec evaluation takes only kinematic_model")
         with _to_user_errors():
-            motions = select_clips(load_motions(args.motion_file), args.clips, not args.keep_transitions,
+            motions = select_clips(load_motions(args.motion_file, length_unit=args.units), args.clips,
+                                   not args.keep_transitions,
                                    args.motion_file)
             ev = _codec_evaluation(args, motions, args.bits_per_second, ov.get('kinematic_model'))
         print(json.dumps(ev, indent=2) if args.json else format_evaluation(ev))
         return 0
     tok = load_tokenizer(args)
     with _to_user_errors():
-        motions = tok.read_clips(args.motion_file, args.clips, drop_transitions=not args.keep_transitions)
+        motions = tok.read_clips(args.motion_file, args.clips, drop_transitions=not args.keep_transitions,
+                                 length_unit=args.units)
     _check_plot_path(args)
     with _to_user_errors():
         ev = tok.evaluate(motions)

@@ -207,6 +207,9 @@ class AgentConfig:
                                                        "embedded G1 sample")
     motion_keys: list[str]|None = config_field('data', None, "names of the motions to use from a PKL motion library; "
                                                              "null = all", min_len=1)
+    length_unit: str|None = config_field('data', None, "length unit of a BVH motion file (NPY/PKL are metres); null = "
+                                                       "guess it from the skeleton's standing height",
+                                         choices=('m', 'cm', 'mm', 'inch', 'cmu'))   # bvh.LENGTH_UNITS
     batch_size: int = config_field('data', 256, "global batch: all processes together under torchrun", ge=1)
     window_size: int = config_field('data', 64, "frames per training window (a multiple of stride_t**down_t)", ge=1)
     window_stride: int|None = config_field('data', None, "frames between consecutive window starts; null = window_size "
@@ -395,7 +398,7 @@ _ALIASES = {
     'eval_iter': 'eval_every', 'save_iter': 'save_every', 'output_dir': 'out_dir', 'data_path': 'motion_file',
     'motion_path': 'motion_file', 'dataset': 'motion_file', 'num_dof': 'num_joints', 'nb_joints': 'num_joints',
     'n_dof': 'num_joints', 'batch': 'batch_size', 'bs': 'batch_size', 'rvq_layers': 'num_quantizers',
-            'levels': 'fsq_levels',
+            'levels': 'fsq_levels', 'units': 'length_unit', 'unit': 'length_unit',
 }
 
 def suggest_key(key:str # a key that is not a config field

@@ -198,7 +198,7 @@ class DataBundle:
     features: dict[str, np.ndarray] = field(default_factory=dict)   # unnormalised (T, C) per clip name
 
 # %% ../nbs/04_data.ipynb #30141302
-def _load_clips(motion_file, motion_keys, dof_names) -> tuple[str, list[Motion]]:
+def _load_clips(motion_file, motion_keys, dof_names, length_unit=None) -> tuple[str, list[Motion]]:
     "Read every clip (the packaged G1 sample, with G1 DOF names, when `motion_file` is None)."
     if motion_file is None:
         path, kw = sample_motion_path(), {'dof_names': dof_names or G1_29DOF_NAMES}
@@ -207,7 +207,7 @@ def _load_clips(motion_file, motion_keys, dof_names) -> tuple[str, list[Motion]]
     fmt = detect_format(path)
     if fmt == 'bvh': kw.pop('dof_names', None)
     if fmt == 'pkl' and motion_keys is not None: kw['keys'] = list(motion_keys)
-    motions = load_motions(path, **kw)
+    motions = load_motions(path, length_unit=length_unit, **kw)
     if motion_keys is not None:
         known = [m.name for m in motions]
         missing = [k for k in motion_keys if k not in known]
@@ -220,9 +220,10 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                    short_clips: str = 'pad', drop_transitions: bool = True,
                    motion_keys: Sequence[str] | None = None, dof_names: Sequence[str] | None = None,
                    num_joints: int | None = None, augment_mirror: bool = False,
-                   augment_speed: Sequence[float] | None = None, **feature_kw) -> DataBundle:
+                   augment_speed: Sequence[float] | None = None, length_unit: str | float | None = None,
+                   **feature_kw) -> DataBundle:
     "Motion file -> normalised train/val `MotionWindows` split by clip (see the steps above)."
-    path, motions = _load_clips(motion_file, motion_keys, dof_names)
+    path, motions = _load_clips(motion_file, motion_keys, dof_names, length_unit)
     if drop_transitions: motions = [m.drop_transitions() for m in motions]
     if not motions: raise ValueError(f"{path}: no clips")
     if num_joints is not None:

@@ -77,12 +77,18 @@ def detect_format(path: str | Path) -> str:
     return fmt
 
 
-def load_motions(path: str | Path, **kw) -> list[Motion]:
+def load_motions(path: str | Path,
+                 length_unit: str | float | None = None,  # the file's length unit (BVH; None = guess, see read_bvh)
+                 **kw) -> list[Motion]:
     "Read every clip of a motion file (NPY, PKL or BVH, chosen by extension); `kw` go to the reader."
     path = Path(path)
     fmt = detect_format(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
     if path.is_dir(): raise MotionFormatError(f"{path}: is a directory, expected a motion file")
     if path.stat().st_size == 0: raise MotionFormatError(f"{path}: empty file")
+    if fmt == 'bvh': kw['length_unit'] = length_unit
+    elif length_unit not in (None, 'm', 1, 1.0):
+        raise ValueError(f"{path}: length_unit {length_unit!r} given, but {fmt.upper()} files are in metres "
+                         "(length_unit applies to BVH files; use None or 'm')")
     reader = {'npy': read_npy, 'pkl': read_pkl, 'bvh': read_bvh}[fmt]
     return reader(path, **kw)

@@ -388,7 +388,8 @@ def reconstruct_file(self: MotionTokenizer, in_path: str | Path, out_path: str |
     motions = self.read_for(in_path, **read_kw)
     recs = [self.reconstruct(m) for m in motions]
     if fmt == 'npy': return write_npy(recs, out_path, overwrite=overwrite)
-    if fmt == 'bvh': return write_bvh(recs[0], out_path, overwrite=overwrite)
+    if fmt == 'bvh':                             # written back in the input file's own length unit
+        return write_bvh(recs[0], out_path, length_unit=motions[0].extras['meta']['unit_scale'], overwrite=overwrite)
     copied = sorted({k for m in motions for k, v in m.extras.items() if isinstance(v, np.ndarray)})
     if copied: logger.warning("%s: fields %s are not modelled by the tokenizer; copied unchanged from %s",
                               out_path, copied, in_path)
@@ -425,9 +426,10 @@ def read_clips(self: MotionTokenizer,
                path: str | Path,                      # motion file (NPY, PKL, BVH)
                clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
                drop_transitions: bool = False,        # drop transition (bridge) frames; clips left without any: skipped
+               length_unit: str | float | None = None,  # a BVH file's length unit (None: guessed, see read_bvh)
               ) -> list[Motion]:
     "The clips of `path` read for the tokenizer (`read_for`), in file order, kept as `select_clips` keeps them."
-    return select_clips(self.read_for(path), clips, drop_transitions, path)
+    return select_clips(self.read_for(path, length_unit=length_unit), clips, drop_transitions, path)
 
 # %% ../nbs/21_tokenizer.ipynb #fe5eb8e4
 @patch
