@@ -214,10 +214,13 @@ class AgentConfig:
     window_size: int = config_field('data', 64, "frames per training window (a multiple of stride_t**down_t)", ge=1)
     window_stride: int|None = config_field('data', None, "frames between consecutive window starts; null = window_size "
                                                          "// 4", ge=1)
-    val_fraction: float = config_field('data', 0.2, "fraction of clips held out for validation (split by clip, never "
-                                                    "inside a clip)", ge=0, lt=1)
+    val_fraction: float = config_field('data', 0.2, "fraction of clips held out for validation (split by clip; too few "
+                                                    "clips: see val_time_fraction)", ge=0, lt=1)
     val_clips: list[str]|None = config_field('data', None, "explicit validation clip names (overrides val_fraction); "
                                                            "null = random split", min_len=1)
+    val_time_fraction: float|None = config_field('data', None, "share of the end of each long clip held out for "
+                                                 "validation (windows never straddle the cut); null = val_fraction, "
+                                                 "only when the split by clip holds out no clip; 0 = never", ge=0, lt=1)
     split_seed: int = config_field('data', 0, "seed of the random train/validation clip split", ge=0)
     short_clips: str = config_field('data', 'pad', "clips shorter than a window: pad (repeat the last frame) or drop",
                                     choices=('pad', 'drop'))

@@ -20,8 +20,8 @@ from .io import G1_29DOF_NAMES, Motion, detect_format, load_motions, sample_moti
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'window_starts', 'Windows', 'extract_windows', 'split_clips', 'Normalizer', 'MotionWindows', 'DataBundle',
-           'build_datasets', 'build_datasets_from_config', 'time_warp_features']
+__all__ = ['logger', 'window_starts', 'Windows', 'extract_windows', 'split_clips', 'hold_out_tails', 'Normalizer',
+           'MotionWindows', 'DataBundle', 'build_datasets', 'build_datasets_from_config', 'time_warp_features']
 
 # %% ../nbs/04_data.ipynb #3863c98e
 def window_starts(lengths: Sequence[int], window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +89,24 @@ def split_clips(names: Sequence[str], val_fraction: float = 0.2, seed: int = 0,
     train = [n for n in names if n not in set(val)]
     if not train: raise ValueError(f"split_clips: val_clips {val} leave no training clip")
     return train, val
+
+# %% ../nbs/04_data.ipynb #766c6b1c
+def hold_out_tails(feats: dict,  # unnormalised (T, C) features per clip; cut clips are replaced in place
+                   names: Sequence[str],  # clips to cut
+                   fraction: float,  # share of each clip's frames held out at its end
+                   window: int,  # window size: each piece must hold at least one window
+                  ) -> tuple[list[str], list[str], dict[str, int]]:
+    "Hold out the end of every long clip as `<clip>@val`: `(train_names, val_names, {clip: cut frame})`."
+    if not 0 < fraction < 1: raise ValueError(f"hold_out_tails: fraction={fraction}, expected 0 < fraction < 1")
+    train, val, cuts = [], [], {}
+    for n in sorted(names):
+        L = len(feats[n])
+        cut = L - max(int(round(fraction * L)), window)
+        if cut >= window:
+            feats[f'{n}@val'], feats[n] = feats[n][cut:], feats[n][:cut]
+            val.append(f'{n}@val'); cuts[n] = cut
+        train.append(n)
+    return train, val, cuts
 
 # %% ../nbs/04_data.ipynb #af8fcd03
 @dataclass(eq=False)
@@ -195,7 +213,8 @@ class DataBundle:
     val_clips: list[str]
     fps: float
     clips: list[Motion]                # the Motions features were computed from (after drop_transitions)
-    features: dict[str, np.ndarray] = field(default_factory=dict)   # unnormalised (T, C) per clip name
+    features: dict[str, np.ndarray] = field(default_factory=dict)   # unnormalised (T, C) per clip (or piece) name
+    val_cuts: dict[str, int] = field(default_factory=dict)          # clip -> first frame of its `<clip>@val` piece
 
 # %% ../nbs/04_data.ipynb #30141302
 def _load_clips(motion_file, motion_keys, dof_names, length_unit=None) -> tuple[str, list[Motion]]:
@@ -221,7 +240,7 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                    motion_keys: Sequence[str] | None = None, dof_names: Sequence[str] | None = None,
                    num_joints: int | None = None, augment_mirror: bool = False,
                    augment_speed: Sequence[float] | None = None, length_unit: str | float | None = None,
-                   **feature_kw) -> DataBundle:
+                   val_time_fraction: float | None = None, **feature_kw) -> DataBundle:
     "Motion file -> normalised train/val `MotionWindows` split by clip (see the steps above)."
     path, motions = _load_clips(motion_file, motion_keys, dof_names, length_unit)
     if drop_transitions: motions = [m.drop_transitions() for m in motions]
@@ -239,7 +258,11 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
         if spec is not None and s != spec:
             raise ValueError(f"{path}: clip {m.name!r} has feature layout {s!r}, expected {spec!r}")
         feats[m.name], spec = f, s
-    train, val = split_clips(list(feats), val_fraction, split_seed, val_clips)
+    train, val, cuts = *split_clips(list(feats), val_fraction, split_seed, val_clips), {}
+    if val_clips is None and val_time_fraction != 0 and (val_time_fraction is not None or (not val and val_fraction)):
+        train, val, cuts = hold_out_tails(feats, list(feats), val_time_fraction or val_fraction, window_size)
+        if val: logger.info("%s: validation by time: the last %g of %d clip(s) held out (%s)", path,
+                            val_time_fraction or val_fraction, len(val), ', '.join(val[:5]))
     if augment_mirror: train = _add_mirrors(feats, train, spec, path)
     if augment_speed: train = _add_speeds(feats, train, spec, augment_speed, path)
     norm = Normalizer.fit([feats[n] for n in train])
@@ -253,7 +276,7 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                              f"{window_size} "
                              f"(longest {max(len(feats[n]) for n in names)} frames) and short_clips = 'drop'; "
                              "use short_clips 'pad' or a smaller window_size")
-    return DataBundle(sets['training'], sets['validation'], norm, spec, train, val, fps.pop(), motions, feats)
+    return DataBundle(sets['training'], sets['validation'], norm, spec, train, val, fps.pop(), motions, feats, cuts)
 
 # %% ../nbs/04_data.ipynb #0e4f7dbd
 def _add_mirrors(feats: dict, train: list[str], spec: FeatureSpec, path) -> list[str]:

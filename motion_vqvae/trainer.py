@@ -186,7 +186,8 @@ def _build(self: MVQVAEAgent, cfg: AgentConfig) -> None:
     self.precision = resolve_amp(cfg.amp, self.device)
     self.data = build_datasets_from_config(cfg)
     if self.data.val is None:
-        logger.warning("no validation clips (val_fraction=%s): validation is skipped", cfg.val_fraction)
+        logger.warning("no validation clips (val_fraction=%s, val_time_fraction=%s): validation is skipped",
+                       cfg.val_fraction, cfg.val_time_fraction)
     self.input_dim = self.data.spec.dim
     model = MotionVQVAE.from_config(cfg, self.input_dim, resolve_body_parts(cfg, self.data.spec)).to(self.device)
     wrapped = wrap_ddp(model, self.device, self.dist)                 # the model itself in one process
