@@ -388,8 +388,9 @@ def reconstruct_file(self: MotionTokenizer, in_path: str | Path, out_path: str |
     motions = self.read_for(in_path, **read_kw)
     recs = [self.reconstruct(m) for m in motions]
     if fmt == 'npy': return write_npy(recs, out_path, overwrite=overwrite)
-    if fmt == 'bvh':                             # written back in the input file's own length unit
-        return write_bvh(recs[0], out_path, length_unit=motions[0].extras['meta']['unit_scale'], overwrite=overwrite)
+    if fmt == 'bvh':                             # with the input's End Sites, in the input file's own length unit
+        recs[0].extras = {'meta': motions[0].extras['meta']}
+        return write_bvh(recs[0], out_path, overwrite=overwrite)
     copied = sorted({k for m in motions for k, v in m.extras.items() if isinstance(v, np.ndarray)})
     if copied: logger.warning("%s: fields %s are not modelled by the tokenizer; copied unchanged from %s",
                               out_path, copied, in_path)
