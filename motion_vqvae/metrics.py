@@ -203,12 +203,24 @@ def clip_metrics(gt: Motion,                    # the clip
         r |= pose_errors(km, order, (rec.root_pos, rec.root_quat_wxyz, rec.dof_pos),
                          (gt.root_pos, gt.root_quat_wxyz, gt.dof_pos))
     r['root_vel_err_mps'] = float(root_velocity_error(rec.root_pos, gt.root_pos, gt.fps))
+    if gt.dof_pos is None: r['root_vel_err_mps'] *= length_scale(gt, scale)   # a skeleton's unit, in m/s
     return r | joint_metrics(gt, rec, km, order, scale)
 
 # %% ../nbs/06_metrics.ipynb #fe357bfd
-def windows_mpjpe(pred: np.ndarray, gt: np.ndarray, spec: FeatureSpec, fps: float, km: KinematicModel,
+def windows_mpjpe(pred: np.ndarray, gt: np.ndarray, spec: FeatureSpec, fps: float, km: KinematicModel | None,
                   dof_order) -> dict:
-    "Root-frame MPJPE (mm, all bodies) and DOF RMSE (rad) between de-normalised feature windows (N, T, C)."
+    "Root-frame MPJPE (mm; robots with `km`, or skeletons) and DOF RMSE (rad, robots) of feature windows (N, T, C)."
+    if km is None:                                                 # a skeleton: tree FK of all windows at once
+        def skeleton(w):
+            ms = [features_to_motion(x, spec, fps) for x in w]
+            m0 = ms[0]
+            if m0.joint_quat_wxyz is None or m0.parents is None or m0.offsets is None:
+                raise ValueError("windows_mpjpe: no kinematic model, and the features are no skeleton with offsets")
+            q, p = tree_fk(m0.parents, m0.offsets, np.stack([m.joint_quat_wxyz for m in ms]),
+                           np.stack([m.root_pos for m in ms]))
+            return p, q[..., 0, :]
+        (pp, pq), (gp, gq) = skeleton(pred), skeleton(gt)
+        return {'mpjpe_mm': float(mpjpe(pp, gp, pq, gq))}
     def poses(w):
         ms = [features_to_motion(x, spec, fps) for x in w]
         return (np.stack([m.root_pos for m in ms]), np.stack([m.root_quat_wxyz for m in ms]),
