@@ -428,6 +428,9 @@ def _configure_evaluate(p):
                         "DCT); without --checkpoint, the codec alone")
     _flag(p, 'bits_per_second', type=float, default=None, metavar='R',
           help="rate of the --baseline codec in bits/s (default: the tokenizer's nominal rate)")
+    _flag(p, 'length_scale', type=float, default=None, metavar='M',
+          help="metres per length unit of skeleton files (BVH declares none; e.g. 0.01 for cm, 0.056444 for CMU) "
+               "for MPJPE, PA-MPJPE, acceleration error and foot skating; default: 1")
     p.add_argument('--json', action='store_true', help='print the metrics as JSON')
     p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the per-clip errors and code '
                                                                  'usage')
@@ -453,7 +456,9 @@ def format_evaluation(ev: dict) -> str:
     cols = ([('frames', 'frames', 'd'), ('bits', 'bits', 'd')] if 'codec' in o else
             [('frames', 'frames', 'd'), ('tokens', 'tokens', 'd')])
     cols += [('mpjpe_mm', 'MPJPE mm', '.1f'), ('dof_rmse_rad', 'DOF RMSE rad', '.4f'),
-             ('root_vel_err_mps', 'root vel err m/s', '.4f')]
+             ('root_vel_err_mps', 'root vel err m/s', '.4f'), ('pa_mpjpe_mm', 'PA-MPJPE mm', '.1f'),
+             ('accel_error_mm', 'accel err mm/f2', '.2f'), ('foot_skate_ratio', 'skate', '.3f'),
+             ('foot_skate_ratio_gt', 'skate gt', '.3f')]
     if 'codec' not in o: cols += [('perplexity', 'perplexity', '.1f'), ('code_usage', 'codes used', '.1%')]
     w = max([7] + [len(c['name']) for c in ev['clips']])
     cell = lambda r, k, fmt, h: format(r[k], fmt).rjust(len(h)) if k in r else 'n/a'.rjust(len(h))
@@ -511,7 +516,7 @@ def cmd_evaluate(args) -> int:
                                  length_unit=args.units)
     _check_plot_path(args)
     with _to_user_errors():
-        ev = tok.evaluate(motions)
+        ev = tok.evaluate(motions, scale=args.length_scale)
         if args.baseline:
             rate = ev['overall']['bits_per_second'] if args.bits_per_second is None else args.bits_per_second
             ev['baseline'] = _codec_evaluation(args, motions, rate, tok.config.kinematic_model)

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -16,11 +17,15 @@ from torch import Tensor
 from .config import AgentConfig
 from .features import FeatureSpec, features_to_motion, placeholder_names
 from .io import G1_29DOF_NAMES, Motion
-from .kinematics import KinematicModel, dof_rmse, motion_mpjpe, root_velocity_error
+from .kinematics import (KinematicModel, dof_rmse, forward_kinematics, motion_mpjpe, mpjpe,
+                                    root_velocity_error)
 from .quantizers import perplexity_from_counts
+from .rotations import tree_fk
 
 # %% auto #0
-__all__ = ['logger', 'METRIC_KEYS', 'kinematic_model_for', 'resolve_kinematic_model', 'pose_errors', 'clip_metrics',
+__all__ = ['logger', 'FOOT_HEIGHT_M', 'FOOT_SPEED_MPS', 'FLOOR_PERCENTILE', 'METRIC_KEYS', 'kinematic_model_for',
+           'resolve_kinematic_model', 'pose_errors', 'JointPositions', 'length_scale', 'motion_joint_positions',
+           'pa_mpjpe', 'accel_error', 'foot_joints', 'foot_skate_ratio', 'joint_metrics', 'clip_metrics',
            'windows_mpjpe', 'aggregate_metrics', 'code_stats', 'count_codes']
 
 # %% ../nbs/06_metrics.ipynb #3220fd8f
@@ -68,15 +73,117 @@ def pose_errors(km: KinematicModel | None,              # kinematic model for MP
     r['dof_rmse_rad'] = float(dof_rmse(pd, gd))
     return r
 
+# %% ../nbs/06_metrics.ipynb #614abec8
+FOOT_HEIGHT_M = 0.05        # contact: a foot joint within 5 cm of its floor in two consecutive frames
+FOOT_SPEED_MPS = 0.2        # skating: a contacting foot joint moving faster than 0.2 m/s horizontally
+FLOOR_PERCENTILE = 5.0      # a foot joint's floor: the 5th percentile of its height (z) over the clip
+
+class JointPositions(NamedTuple):
+    "World joint positions of a motion, with what the skeleton metrics need to read them."
+    pos: np.ndarray         # (T, J, 3) world positions, m
+    root_quat: np.ndarray   # (T, 4) world orientation of joint 0 (the root frame of MPJPE), wxyz
+    names: list[str]        # the J joint (body) names
+    parents: np.ndarray     # (J,) parent index, -1 for the root
+
+def length_scale(motion: Motion, scale: float | None = None) -> float:
+    "Metres per length unit of a skeleton motion: `scale`, else `motion.unit_scale` when it has one, else 1."
+    s = scale if scale is not None else getattr(motion, 'unit_scale', None)
+    s = 1.0 if s is None else float(s)
+    if not s > 0: raise ValueError(f"motion {motion.name!r}: the length scale must be positive, got {s}")
+    return s
+
+def motion_joint_positions(motion: Motion, km: KinematicModel | None = None, order: Sequence[int] | None = None,
+                           scale: float | None = None) -> JointPositions | None:
+    "World joint positions (m) of any Motion: robots by MJCF FK with `km`, skeletons by tree FK; None without a model."
+    m = motion
+    if m.dof_pos is not None:
+        if km is None: return None
+        cols = np.arange(m.dof_pos.shape[1]) if order is None else np.asarray(order)
+        p, q = forward_kinematics(km, m.root_pos, m.root_quat_wxyz, m.dof_pos[..., cols])
+        return JointPositions(p, q[..., 0, :], list(km.body_names), np.asarray(km.parents))
+    offs = m.extras.get('local_pos', m.offsets)
+    if m.joint_quat_wxyz is None or m.parents is None or offs is None: return None
+    q, p = tree_fk(m.parents, offs, m.joint_quat_wxyz, m.root_pos)
+    J = len(m.parents)
+    names = [str(n) for n in m.joint_names] if m.joint_names is not None else [f'joint_{j}' for j in range(J)]
+    return JointPositions(p * length_scale(m, scale), q[..., 0, :], names, np.asarray(m.parents))
+
+# %% ../nbs/06_metrics.ipynb #aea4d843
+def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
+    "Mean per-joint distance (mm) after the best similarity transform of each `pred` frame onto `gt` (m, (T, J, 3))."
+    pred, gt = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
+    if pred.shape != gt.shape: raise ValueError(f"pa_mpjpe: shapes {pred.shape} and {gt.shape}, expected equal")
+    x = pred - pred.mean(-2, keepdims=True)
+    y = gt - gt.mean(-2, keepdims=True)
+    u, s, vt = np.linalg.svd(np.swapaxes(x, -1, -2) @ y)                # H = X^T Y = U S V^T
+    d = np.sign(np.linalg.det(u @ vt))                                  # -1: a reflection would fit better
+    u[..., :, 2] *= d[..., None]; s[..., 2] *= d                        # R = U diag(1, 1, d) V^T
+    rot = u @ vt
+    xx = (x ** 2).sum((-1, -2))
+    c = np.where(xx > 0, s.sum(-1) / np.where(xx > 0, xx, 1), 0.0)      # scale tr(S D) / |X|^2
+    aligned = c[..., None, None] * (x @ rot) + gt.mean(-2, keepdims=True)
+    return float(1000 * np.linalg.norm(aligned - gt, axis=-1).mean())
+
+def accel_error(pred: np.ndarray, gt: np.ndarray) -> float:
+    "Mean norm (mm/frame^2) of the difference of the second differences of world positions `pred`, `gt` (T, J, 3) m."
+    pred, gt = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
+    if pred.shape != gt.shape: raise ValueError(f"accel_error: shapes {pred.shape} and {gt.shape}, expected equal")
+    if len(gt) < 3: raise ValueError(f"accel_error: {len(gt)} frames; a second difference needs at least 3")
+    acc = lambda p: p[2:] - 2 * p[1:-1] + p[:-2]
+    return float(1000 * np.linalg.norm(acc(pred) - acc(gt), axis=-1).mean())
+
+# %% ../nbs/06_metrics.ipynb #94a6f092
+def _foot_side(name: str) -> bool:
+    "True for a foot, toe or ankle joint name with a side (left/right, L/R): LeftFoot, L_Ankle, left_ankle_roll_link."
+    n = str(name).lower().rsplit(':', 1)[-1]                          # mixamorig:LeftFoot -> leftfoot
+    if not re.search(r'foot|toe|ankle', n): return False
+    return bool(re.search(r'left|right|(^|[^a-z])[lr]([^a-z]|$)|^[lr](?=foot|toe|ankle)', n))
+
+def foot_joints(jp: JointPositions) -> list[int]:
+    "Foot joints of a skeleton: foot/toe/ankle names with a side, else the two end effectors lowest on average."
+    named = [j for j, n in enumerate(jp.names) if _foot_side(n)]
+    if named: return named
+    leaves = sorted(set(range(len(jp.parents))) - set(int(p) for p in jp.parents))
+    height = jp.pos[..., 2].reshape(-1, len(jp.names)).mean(0)
+    return sorted(sorted(leaves, key=lambda j: height[j])[:2])
+
+def foot_skate_ratio(pos: np.ndarray, fps: float, feet: Sequence[int], height: float = FOOT_HEIGHT_M,
+                     speed: float = FOOT_SPEED_MPS, floor_percentile: float = FLOOR_PERCENTILE) -> float:
+    "Share of foot contacts (frame, foot joint) that skate, in world positions `pos` (T, J, 3) m; 0 without contact."
+    f = np.asarray(pos, np.float64)[:, list(feet)]                    # (T, F, 3)
+    h = f[..., 2] - np.percentile(f[..., 2], floor_percentile, axis=0)  # height above each foot's floor
+    contact = np.maximum(h[1:], h[:-1]) < height                      # (T-1, F): near the floor at t and t+1
+    v = np.linalg.norm(np.diff(f[..., :2], axis=0), axis=-1) * fps    # horizontal speed from t to t+1, m/s
+    n = int(contact.sum())
+    return float((contact & (v > speed)).sum() / n) if n else 0.0
+
+# %% ../nbs/06_metrics.ipynb #6f425efc
+def joint_metrics(gt: Motion, rec: Motion, km: KinematicModel | None = None, order: Sequence[int] | None = None,
+                  scale: float | None = None) -> dict:
+    "Joint-position metrics of `rec` against `gt`: MPJPE (skeletons), PA-MPJPE, acceleration error, foot skating."
+    g = motion_joint_positions(gt, km, order, scale)
+    p = motion_joint_positions(rec, km, order, scale)
+    if g is None or p is None or gt.n_frames < 3: return {}
+    if p.pos.shape != g.pos.shape:
+        raise ValueError(f"clip {gt.name!r}: the reconstruction has joint positions {p.pos.shape}, "
+                         f"expected {g.pos.shape}")
+    r = {} if gt.dof_pos is not None else {'mpjpe_mm': float(mpjpe(p.pos, g.pos, p.root_quat, g.root_quat))}
+    feet = foot_joints(g)
+    return r | dict(pa_mpjpe_mm=pa_mpjpe(p.pos, g.pos), accel_error_mm=accel_error(p.pos, g.pos),
+                    foot_skate_ratio=foot_skate_ratio(p.pos, gt.fps, feet),
+                    foot_skate_ratio_gt=foot_skate_ratio(g.pos, gt.fps, feet))
+
 # %% ../nbs/06_metrics.ipynb #2a785dce
-METRIC_KEYS = ('mpjpe_mm', 'dof_rmse_rad', 'root_vel_err_mps')
+METRIC_KEYS = ('mpjpe_mm', 'dof_rmse_rad', 'root_vel_err_mps', 'pa_mpjpe_mm', 'accel_error_mm', 'foot_skate_ratio',
+               'foot_skate_ratio_gt')
 
 def clip_metrics(gt: Motion,                    # the clip
                  rec: Motion,                   # its reconstruction: same frames, DOF in the same order
                  km: KinematicModel | None = None,  # kinematic model for MPJPE (None: no MPJPE)
                  order: Sequence[int] | None = None,  # DOF column of each hinge of `km` (default: in order)
+                 scale: float | None = None,  # skeletons: metres per length unit (None: `unit_scale`, else 1)
                  ) -> dict:
-    "MPJPE (mm, with `km`), DOF RMSE (rad) and root velocity error (m/s) of reconstruction `rec` of clip `gt`."
+    "DOF RMSE, root velocity error and the joint metrics (MPJPE with `km` or a skeleton) of reconstruction `rec`."
     where = f"clip {gt.name!r}"
     if rec.n_frames != gt.n_frames:
         raise ValueError(f"{where}: the reconstruction has {rec.n_frames} frames, "
@@ -96,12 +203,24 @@ def clip_metrics(gt: Motion,                    # the clip
         r |= pose_errors(km, order, (rec.root_pos, rec.root_quat_wxyz, rec.dof_pos),
                          (gt.root_pos, gt.root_quat_wxyz, gt.dof_pos))
     r['root_vel_err_mps'] = float(root_velocity_error(rec.root_pos, gt.root_pos, gt.fps))
-    return r
+    if gt.dof_pos is None: r['root_vel_err_mps'] *= length_scale(gt, scale)   # a skeleton's unit, in m/s
+    return r | joint_metrics(gt, rec, km, order, scale)
 
 # %% ../nbs/06_metrics.ipynb #fe357bfd
-def windows_mpjpe(pred: np.ndarray, gt: np.ndarray, spec: FeatureSpec, fps: float, km: KinematicModel,
+def windows_mpjpe(pred: np.ndarray, gt: np.ndarray, spec: FeatureSpec, fps: float, km: KinematicModel | None,
                   dof_order) -> dict:
-    "Root-frame MPJPE (mm, all bodies) and DOF RMSE (rad) between de-normalised feature windows (N, T, C)."
+    "Root-frame MPJPE (mm; robots with `km`, or skeletons) and DOF RMSE (rad, robots) of feature windows (N, T, C)."
+    if km is None:                                                 # a skeleton: tree FK of all windows at once
+        def skeleton(w):
+            ms = [features_to_motion(x, spec, fps) for x in w]
+            m0 = ms[0]
+            if m0.joint_quat_wxyz is None or m0.parents is None or m0.offsets is None:
+                raise ValueError("windows_mpjpe: no kinematic model, and the features are no skeleton with offsets")
+            q, p = tree_fk(m0.parents, m0.offsets, np.stack([m.joint_quat_wxyz for m in ms]),
+                           np.stack([m.root_pos for m in ms]))
+            return p, q[..., 0, :]
+        (pp, pq), (gp, gq) = skeleton(pred), skeleton(gt)
+        return {'mpjpe_mm': float(mpjpe(pp, gp, pq, gq))}
     def poses(w):
         ms = [features_to_motion(x, spec, fps) for x in w]
         return (np.stack([m.root_pos for m in ms]), np.stack([m.root_quat_wxyz for m in ms]),

@@ -335,7 +335,9 @@ def reconstruct(self: MotionTokenizer, motion: Motion) -> Motion:
 
 # %% ../nbs/21_tokenizer.ipynb #32e67d3c
 @patch
-def evaluate(self: MotionTokenizer, motions: Sequence[Motion]) -> dict:
+def evaluate(self: MotionTokenizer, motions: Sequence[Motion],
+             scale: float | None = None,  # skeletons: metres per length unit (None: `unit_scale`, else 1)
+             ) -> dict:
     "Per-clip and overall reconstruction metrics, code statistics and rate (tokens, bits, entropy bits per second)."
     km, order = self.kinematics
     clips, counts, codes_all = [], None, []
@@ -344,7 +346,7 @@ def evaluate(self: MotionTokenizer, motions: Sequence[Motion]) -> dict:
         gt = m
         if rec.dof_pos is not None and 'sim_to_real_idx' in self.spec.meta:   # compare in the tokenizer's DOF order
             gt = replace(m, dof_pos=apply_joint_map(m.dof_pos, self.spec.meta['sim_to_real_idx'])[0], dof_names=None)
-        r = dict(name=m.name, frames=m.n_frames, tokens=len(codes)) | clip_metrics(gt, rec, km, order)
+        r = dict(name=m.name, frames=m.n_frames, tokens=len(codes)) | clip_metrics(gt, rec, km, order, scale)
         c = count_codes(torch.as_tensor(codes)[None], self.nb_code, self.model.num_quantizers)
         r |= {k: v for k, v in code_stats(c).items() if k in ('perplexity', 'code_usage')}
         counts = c if counts is None else counts + c

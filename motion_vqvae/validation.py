@@ -44,8 +44,10 @@ def evaluate(model: MotionVQVAE, loss_fn: MotionVQLoss, dataset: Dataset, batch_
              device: torch.device | str = 'cpu', precision: str = 'off', normalizer: Normalizer | None = None,
              spec: FeatureSpec | None = None, fps: float | None = None, kinematics: KinematicModel | None = None,
              dof_order=None) -> dict:
-    "Loss components, code statistics and (with `kinematics`) MPJPE/DOF RMSE over all windows of `dataset`."
+    "Loss components, code statistics and MPJPE (with `kinematics`, or of a skeleton) over all windows of `dataset`."
     device = torch.device(device)
+    skeleton = spec is not None and 'joint_rot' in spec and spec.meta.get('offsets') is not None
+    score = kinematics is not None or skeleton                     # MPJPE of robots with a model, and of skeletons
     sums, n, counts, preds, gts = {}, 0, None, [], []
     nb = getattr(model, 'nb_code', 0)
     with frozen_state(model, device):
@@ -59,11 +61,11 @@ def evaluate(model: MotionVQVAE, loss_fn: MotionVQLoss, dataset: Dataset, batch_
             if q.codes is not None and nb:
                 c = count_codes(q.codes, nb, model.num_quantizers)
                 counts = c if counts is None else counts + c
-            if kinematics is not None: preds.append(x_hat.cpu()); gts.append(x.cpu())
+            if score: preds.append(x_hat.cpu()); gts.append(x.cpu())
     if n == 0: raise ValueError("evaluate: the dataset is empty")
     out = {('loss' if k == 'total' else k): v / n for k, v in sums.items()}
     if counts is not None: out |= code_stats(counts)
-    if kinematics is not None:
+    if score:
         den = lambda xs: normalizer.denormalize(torch.cat(xs).numpy().astype(np.float64))
         out |= windows_mpjpe(den(preds), den(gts), spec, fps, kinematics, dof_order)
     out['windows'] = n
