@@ -428,9 +428,6 @@ def _configure_evaluate(p):
                         "DCT); without --checkpoint, the codec alone")
     _flag(p, 'bits_per_second', type=float, default=None, metavar='R',
           help="rate of the --baseline codec in bits/s (default: the tokenizer's nominal rate)")
-    _flag(p, 'length_scale', type=float, default=None, metavar='M',
-          help="metres per length unit of skeleton files (BVH declares none; e.g. 0.01 for cm, 0.056444 for CMU) "
-               "for MPJPE, PA-MPJPE, acceleration error and foot skating; default: 1")
     p.add_argument('--json', action='store_true', help='print the metrics as JSON')
     p.add_argument('--plot', default=None, metavar='IMAGE', help='also save a figure of the per-clip errors and code '
                                                                  'usage')
@@ -516,7 +513,7 @@ def cmd_evaluate(args) -> int:
                                  length_unit=args.units)
     _check_plot_path(args)
     with _to_user_errors():
-        ev = tok.evaluate(motions, scale=args.length_scale)
+        ev = tok.evaluate(motions)
         if args.baseline:
             rate = ev['overall']['bits_per_second'] if args.bits_per_second is None else args.bits_per_second
             ev['baseline'] = _codec_evaluation(args, motions, rate, tok.config.kinematic_model)
