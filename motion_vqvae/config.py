@@ -194,6 +194,10 @@ def _odd_or_off(n:int) -> str|None:
 def _increasing(xs:list) -> str|None:
     return None if all(a < b for a, b in zip(xs, xs[1:])) else "is not strictly increasing"
 
+def _pairs(xs:list) -> str|None:
+    bad = [x for x in xs if x.count('=') != 1 or '' in x.split('=')]
+    return f"has items {bad} that are not 'left_joint=right_joint' pairs" if bad else None
+
 _ACTS, _NORMS = ('relu', 'silu', 'gelu'), ('none', 'LN', 'GN', 'BN')
 _DEVICE_RE, _DEVICE_TEXT = r'auto|cpu|mps|cuda(:\d+)?', "auto, cpu, mps, cuda or cuda:N"
 GROUPS = ('data', 'features', 'model', 'losses', 'optimizer', 'run')
@@ -226,7 +230,12 @@ class AgentConfig:
                                     choices=('pad', 'drop'))
     drop_transitions: bool = config_field('data', True, "drop transition/bridge frames and split clips there")
     augment_mirror: bool = config_field('data', False, "add the left-right mirror image of every training clip (robot "
-                                                       "DOF features with exp-map tilt; left_/right_ DOF names)")
+                                                       "DOF features with exp-map tilt and left_/right_ DOF names, or "
+                                                       "skeletons with partners by name or mirror_map)")
+    mirror_map: list[str]|None = config_field('data', None, "left/right joint pairs the name rules miss, as "
+                                                            "'left_joint=right_joint' strings (augment_mirror on "
+                                                            "skeletons); null = by name", min_len=1,
+                                       check=(_pairs, "each 'left_joint=right_joint'"))
     augment_speed: list[float]|None = config_field('data', None, "time-warp augmentation: add every training clip (and "
                                                                  "its mirror) played at these speed factors, e.g. "
                                                                  "[0.8, 1.25]; null = off", gt=0, min_len=1)

@@ -16,6 +16,7 @@ from torch.utils.data import Dataset
 
 from .features import FeatureSpec, extract_features, feature_kwargs_from_config, mirror_features, placeholder_names
 from .io import G1_29DOF_NAMES, Motion, detect_format, load_motions, sample_motion_path
+from .mirror import mirror_motion, skeleton_partners
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +241,8 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                    motion_keys: Sequence[str] | None = None, dof_names: Sequence[str] | None = None,
                    num_joints: int | None = None, augment_mirror: bool = False,
                    augment_speed: Sequence[float] | None = None, length_unit: str | float | None = None,
-                   val_time_fraction: float | None = None, **feature_kw) -> DataBundle:
+                   val_time_fraction: float | None = None, mirror_map: Sequence | None = None,
+                   **feature_kw) -> DataBundle:
     "Motion file -> normalised train/val `MotionWindows` split by clip (see the steps above)."
     path, motions = _load_clips(motion_file, motion_keys, dof_names, length_unit)
     if drop_transitions: motions = [m.drop_transitions() for m in motions]
@@ -263,7 +265,7 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
         train, val, cuts = hold_out_tails(feats, list(feats), val_time_fraction or val_fraction, window_size)
         if val: logger.info("%s: validation by time: the last %g of %d clip(s) held out (%s)", path,
                             val_time_fraction or val_fraction, len(val), ', '.join(val[:5]))
-    if augment_mirror: train = _add_mirrors(feats, train, spec, path)
+    if augment_mirror: train = _add_mirrors(feats, train, spec, path, motions, feature_kw, mirror_map)
     if augment_speed: train = _add_speeds(feats, train, spec, augment_speed, path)
     norm = Normalizer.fit([feats[n] for n in train])
     mk = lambda names: MotionWindows.from_features([feats[n] for n in names], names, window_size, window_stride, norm,
@@ -279,8 +281,19 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
     return DataBundle(sets['training'], sets['validation'], norm, spec, train, val, fps.pop(), motions, feats, cuts)
 
 # %% ../nbs/04_data.ipynb #0e4f7dbd
-def _add_mirrors(feats: dict, train: list[str], spec: FeatureSpec, path) -> list[str]:
+def _add_mirrors(feats: dict, train: list[str], spec: FeatureSpec, path, motions=(), feature_kw=None,
+                 mirror_map=None) -> list[str]:
     "Add `<name>~mirror` features of every training clip to `feats`; returns the extended training list."
+    if spec.meta.get('skeleton') == 'ball_joint':      # skeletons: features of the mirrored Motion, cut like the clip
+        by_name = {m.name: m for m in motions}
+        try:
+            m0 = motions[0]                   # one skeleton per file: the feature layouts (names, offsets) were compared
+            p = None if m0.joint_names is None else skeleton_partners(m0.joint_names, m0.offsets, mirror_map, m0.parents)
+            for n in train:
+                f = extract_features(mirror_motion(by_name[n], partners=p), **(feature_kw or {}))[0]
+                feats[f'{n}~mirror'] = f[:len(feats[n])]
+        except ValueError as e: raise ValueError(f"{path}: augment_mirror: {e}") from None
+        return train + [f'{n}~mirror' for n in train]
     names = list(spec.meta.get('dof_names') or [])
     if placeholder_names(names) and len(names) == len(G1_29DOF_NAMES):
         logger.info("%s: DOF names are placeholders; mirroring with the G1 29-DOF names", path)

@@ -73,7 +73,7 @@ def _pairs_by_offsets(parents, offsets, rtol) -> tuple[np.ndarray, int | None]:
 
 def skeleton_partners(names: Sequence[str],                      # joint names, joint 0 the root
                       offsets: np.ndarray | None = None,         # (J, 3) rest offsets: lateral axis and symmetry check
-                      mirror_map: Sequence[Sequence[str]] | dict | None = None,  # explicit (a, b) name pairs
+                      mirror_map: Sequence | dict | None = None,  # explicit pairs: (a, b), 'a=b' or {a: b}
                       parents: Sequence[int] | None = None,      # (J,) parents: pairing by offsets when names fail
                       rtol: float = 0.25,                        # partner offsets may differ by this share of length
                       ) -> Partners:
@@ -81,7 +81,8 @@ def skeleton_partners(names: Sequence[str],                      # joint names, 
     names = [str(n) for n in names]
     index, J = {n: i for i, n in enumerate(names)}, len(names)
     perm, unmatched = np.arange(J), []
-    explicit = list(mirror_map.items()) if isinstance(mirror_map, dict) else [tuple(p) for p in (mirror_map or [])]
+    explicit = list(mirror_map.items()) if isinstance(mirror_map, dict) else \
+        [tuple(p.split('=')) if isinstance(p, str) else tuple(p) for p in (mirror_map or [])]
     bad = [p for p in explicit if len(p) != 2]
     if bad: raise ValueError(f"mirror_map: entries {bad[:3]} are not (joint, joint) pairs")
     missing = [n for p in explicit for n in p if n not in index]
