@@ -287,8 +287,9 @@ def _add_mirrors(feats: dict, train: list[str], spec: FeatureSpec, path, motions
     if spec.meta.get('skeleton') == 'ball_joint':      # skeletons: features of the mirrored Motion, cut like the clip
         by_name = {m.name: m for m in motions}
         try:
-            m0 = motions[0]                   # one skeleton per file: the feature layouts (names, offsets) were compared
-            p = None if m0.joint_names is None else skeleton_partners(m0.joint_names, m0.offsets, mirror_map, m0.parents)
+            m0 = motions[0]                 # one skeleton per file: the feature layouts (names, offsets) were compared
+            p = None if m0.joint_names is None else skeleton_partners(m0.joint_names, m0.offsets, mirror_map,
+                                                                      m0.parents)
             for n in train:
                 f = extract_features(mirror_motion(by_name[n], partners=p), **(feature_kw or {}))[0]
                 feats[f'{n}~mirror'] = f[:len(feats[n])]
