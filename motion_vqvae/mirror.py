@@ -37,10 +37,18 @@ def _side_candidates(name: str) -> list[str]:
         if m: out.append(pre + base[:m.start()] + _SWAP[m.group()] + base[m.end():])
     return out
 
+def _is_right(name: str) -> bool:
+    "Whether the first side marker in `name` (namespace stripped) says right."
+    base = name.rpartition(':')[2]
+    for pat, _ in _SIDE_RULES:
+        m = re.search(pat, base)
+        if m: return m.group()[0] in 'Rr'
+    return False
+
 class Partners(NamedTuple):
     "Left/right partners of a skeleton's joints."
     perm: np.ndarray             # (J,) index of each joint's partner (itself for centre joints)
-    pairs: list[tuple[str, str]] # (left-or-first, right-or-second) joint-name pairs
+    pairs: list[tuple[str, str]] # (left, right) joint-name pairs (file order where names tell no side)
     axis: int | None             # lateral axis of the offsets' frame (0, 1, 2); None without offsets
 
 def _lateral_axis(perm: np.ndarray, offsets: np.ndarray) -> int:
@@ -124,7 +132,7 @@ def skeleton_partners(names: Sequence[str],                      # joint names, 
         asym = [(names[j], names[perm[j]]) for j in np.nonzero(err > lim)[0] if j < perm[j]]
         if asym: raise ValueError(f"skeleton_partners: the offsets of partners {asym[:5]} are not mirror images "
                                   f"along axis {'xyz'[axis]} (tolerance {rtol:g} of the bone length)")
-    pairs = [(names[i], names[perm[i]]) for i in range(J) if i < perm[i]]
+    pairs = [(names[i], names[perm[i]])[::-1 if _is_right(names[i]) else 1] for i in range(J) if i < perm[i]]
     return Partners(perm, pairs, axis)
 
 # %% ../nbs/03a_mirror.ipynb #2e5b5777
