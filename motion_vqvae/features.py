@@ -385,8 +385,8 @@ def feature_mirror(spec: FeatureSpec,
                    dof_axes: np.ndarray | None = None        # hinge axes (see `dof_mirror`); None = names
                    ) -> tuple[np.ndarray, np.ndarray]:
     "`(perm, sign)` over all channels: `feats[..., perm] * sign` are the features of the left-right mirrored motion."
-    if 'dof_pos' not in spec: raise ValueError(f"feature_mirror: {spec!r} has no dof_pos; mirroring is implemented for "
-                                               "robot (hinge) features")
+    if 'dof_pos' not in spec: raise ValueError(f"feature_mirror: {spec!r} has no dof_pos; it mirrors robot (hinge) "
+                                               "features; skeletons are mirrored as Motions (mirror.mirror_motion)")
     tilt = spec.group('root_tilt')
     if tilt.kind != 'rot_expmap': raise ValueError(f"feature_mirror: root tilt is {tilt.kind}; mirroring needs "
                                                    "prefer_expmap=True")
