@@ -287,8 +287,9 @@ class AgentConfig:
     codebook_dim: int|None = config_field('model', None, "lower codebook dimension (project code_dim down and back); "
                                                          "null = code_dim", ge=1)
     body_parts: str = config_field('model', 'none', "one token stream per body part, all sharing the codebook: none = "
-                                                    "whole body (T2M-GPT); auto = each non-branching chain of the "
-                                                    "kinematic tree, plus the root features; dof = one part per DOF",
+                                                    "whole body (T2M-GPT); auto = each limb (non-branching chain) "
+                                                    "of the robot's or skeleton's tree, plus the root features; dof = "
+                                                    "one part per DOF (robot) or joint (skeleton)",
                                    choices=('none', 'auto', 'dof'), none_as='none')
     part_tokens: int = config_field('model', 1, "tokens per body part (whole body with body_parts: none) and time "
                                                 "step: the latent is split into part_tokens "

@@ -17,8 +17,8 @@ from .io import g1_model_path
 from .rotations import expmap_to_quat, quat_conj, quat_identity, quat_mul, quat_normalize, quat_rotate, tree_fk
 
 # %% auto #0
-__all__ = ['logger', 'MJCFError', 'HingeJoint', 'KinematicModel', 'forward_kinematics', 'kinematic_chains', 'to_root_frame',
-           'mpjpe', 'motion_mpjpe', 'dof_rmse', 'root_trajectory_error', 'root_velocity_error']
+__all__ = ['logger', 'MJCFError', 'HingeJoint', 'KinematicModel', 'forward_kinematics', 'kinematic_chains', 'skeleton_chains',
+           'to_root_frame', 'mpjpe', 'motion_mpjpe', 'dof_rmse', 'root_trajectory_error', 'root_velocity_error']
 
 # %% ../nbs/05_kinematics.ipynb #3220c6ca
 logger = logging.getLogger(__name__)
@@ -296,6 +296,38 @@ def kinematic_chains(model: KinematicModel) -> list[list[int]]:
         start[b] = b if p < 0 or sum(carries[c] for c in children[p]) > 1 else start[p]
         if hinges[b]: groups.setdefault(start[b], []).extend(hinges[b])
     return sorted(groups.values(), key=lambda c: c[0])
+
+# %% ../nbs/05_kinematics.ipynb #8ed25901
+def skeleton_chains(parents,  # (J,) ints: parent of each joint, -1 for the root (joint 0)
+                    offsets=None,  # (J, 3) bone vectors, or None for bones of length 1
+                    fold: float = 0.4,  # a branch shorter than this fraction of the longest root branch folds
+                    ) -> list[list[int]]:
+    "Joint indices of the root's chain, then of each limb of a ball-joint skeleton tree, ordered by first joint."
+    parents = np.asarray(parents, int).reshape(-1)
+    J = len(parents)
+    if J == 0 or parents[0] >= 0 or any(not 0 <= parents[j] < j for j in range(1, J)):
+        raise ValueError(f"skeleton_chains: parents {parents.tolist()} must start with the root (-1) and list each "
+                         "parent before its children")
+    if offsets is None: bone = np.ones(J)
+    else:
+        offsets = np.asarray(offsets, np.float64)
+        if offsets.shape != (J, 3):
+            raise ValueError(f"skeleton_chains: offsets have shape {offsets.shape}, expected ({J}, 3) for {J} joints")
+        bone = np.linalg.norm(offsets, axis=1)
+    children: list[list[int]] = [[] for _ in range(J)]
+    for j in range(1, J): children[parents[j]].append(j)
+    reach = np.zeros(J)                                 # bone of j plus the longest path below it
+    for j in reversed(range(J)): reach[j] = bone[j] + max((reach[c] for c in children[j]), default=0.0)
+    ref = max((reach[c] for c in children[0]), default=0.0)
+    small = [j > 0 and reach[j] < fold * ref for j in range(J)]
+    start = [0] * J                                     # first joint of the chain of each joint
+    for j in range(1, J):
+        p = parents[j]
+        branches = sum(not small[c] for c in children[p])
+        start[j] = start[p] if small[j] or (branches == 1 and p > 0) else j
+    chains: dict[int, list[int]] = {}
+    for j in range(J): chains.setdefault(start[j], []).append(j)
+    return sorted(chains.values(), key=lambda c: c[0])
 
 # %% ../nbs/05_kinematics.ipynb #2135e051
 def _norm(x):

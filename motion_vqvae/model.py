@@ -18,7 +18,7 @@ from .features import FeatureSpec
 from .fastconv import (CONV_LAYOUTS, LayoutConv1d, LayoutConvTranspose1d, Upsample1d, conv1d_layout,
                                    resolve_conv_layout, to_cl2d, upsample2_conv_conv, upsample2_conv_conv_stage,
                                    upsample2_conv_conv_weights)
-from .kinematics import kinematic_chains
+from .kinematics import kinematic_chains, skeleton_chains
 from .metrics import resolve_kinematic_model
 from .quantizers import QuantizerOutput, build_quantizer
 from .registry import QUANTIZERS
@@ -326,24 +326,47 @@ class MotionVQVAE(nn.Module):
                    parts=parts, **arch, **opts)
 
 # %% ../nbs/11_model.ipynb #591634e9
+def _joint_channels(spec: FeatureSpec, names: list) -> dict[int, int]:
+    "Joint (1..J-1) of each per-joint channel of a skeleton's features: joint_rot, joint_angvel and the like."
+    out = {}
+    for g in spec.groups:
+        k, rem = divmod(g.dim, max(len(names) - 1, 1))
+        if rem or not k: continue
+        js = [1 + i // k for i in range(g.dim)]
+        if all(l.startswith(f"{g.name}:{names[j]}_") for l, j in zip(g.labels, js)):
+            out.update({g.start + i: j for i, j in enumerate(js)})
+    return out
+
+
 def resolve_body_parts(cfg: AgentConfig, spec: FeatureSpec) -> list[list[int]] | None:
-    "Feature channels of each part for `cfg.body_parts`: None for 'none'; else the root, then each chain or DOF."
+    "Feature channels of each part for `cfg.body_parts`: None for 'none'; else the root, then each limb, DOF or joint."
     mode = getattr(cfg, 'body_parts', 'none') or 'none'
     if mode == 'none': return None
-    if 'dof_pos' not in spec:
-        raise ConfigError(f"body_parts: {mode} needs DOF features (robot data); these features are {spec.names}")
-    n = spec.group('dof_pos').dim
-    if mode == 'dof': dof_groups = [[j] for j in range(n)]
+    if 'dof_pos' in spec:                               # a robot: its hinges' chains (auto) or each DOF
+        names = list(spec.meta['dof_names'])
+        if mode == 'dof': groups = [[j] for j in range(len(names))]
+        else:
+            km, order = resolve_kinematic_model(cfg, spec)
+            if km is None:
+                raise ConfigError("body_parts: auto needs a kinematic model to find the limbs: set kinematic_model to "
+                                  "an MJCF file whose hinges are the features' DOF (29-DOF G1 data uses the embedded "
+                                  "G1 model), or use body_parts: dof")
+            groups = [[int(order[j]) for j in chain] for chain in kinematic_chains(km)]
+        per_dof = [g for g in spec.groups if list(g.labels) == [f"{g.name}:{d}" for d in names]]  # dof_pos, dof_vel
+        unit_of = {c: j for g in per_dof for j, c in enumerate(range(g.start, g.stop))}
+    elif 'joint_rot' in spec and spec.meta.get('joint_names'):   # a ball-joint skeleton: its limbs or each joint
+        names = list(spec.meta['joint_names'])
+        if mode == 'dof': groups = [[j] for j in range(1, len(names))]
+        else:
+            if spec.meta.get('parents') is None:
+                raise ConfigError("body_parts: auto needs the skeleton's joint tree, but the features' meta has no "
+                                  "'parents' (the motion file gave none); use body_parts: dof")
+            groups = skeleton_chains(spec.meta['parents'], spec.meta.get('offsets'))[1:]   # the root's go with it
+        unit_of = _joint_channels(spec, names)
     else:
-        km, order = resolve_kinematic_model(cfg, spec)
-        if km is None:
-            raise ConfigError("body_parts: auto needs a kinematic model to find the limbs: set kinematic_model to an "
-                              "MJCF file whose hinges are the features' DOF (29-DOF G1 data uses the embedded G1 "
-                              "model), or use body_parts: dof")
-        dof_groups = [[int(order[j]) for j in chain] for chain in kinematic_chains(km)]
-    names = list(spec.meta['dof_names'])
-    per_dof = [g for g in spec.groups if list(g.labels) == [f"{g.name}:{d}" for d in names]]   # dof_pos, dof_vel, ...
-    of_dof = {c: j for g in per_dof for j, c in enumerate(range(g.start, g.stop))}
-    root = [c for c in range(spec.dim) if c not in of_dof]
-    parts = [sorted(c for c, j in of_dof.items() if j in grp) for grp in map(set, dof_groups)]
-    return ([root] if root else []) + parts
+        raise ConfigError(f"body_parts: {mode} needs DOF features (robot data) or per-joint rotations (joint_rot with "
+                          f"joint_names in the meta: skeleton data); these features are {spec.names}")
+    parts = [sorted(c for c, j in unit_of.items() if j in grp) for grp in map(set, groups)]
+    in_part = {c for p in parts for c in p}
+    root = [c for c in range(spec.dim) if c not in in_part]
+    return ([root] if root else []) + [p for p in parts if p]
