@@ -78,13 +78,9 @@ def cli(*args, env=None) -> str:
 
 
 def aggregate(clips: list[dict]) -> dict:
-    "Frame-weighted overall values, as `MotionTokenizer.evaluate` does (RMS for DOF RMSE)."
-    w = np.array([c['frames'] for c in clips], float)
-    out = dict(clips=len(clips), frames=int(w.sum()))
-    for k in METRICS:
-        v = np.array([c[k] for c in clips])
-        out[k] = float(np.sqrt((w * v**2).sum() / w.sum())) if k == 'dof_rmse_rad' else float((w * v).sum() / w.sum())
-    return out
+    "Frame-weighted overall values, as `MotionTokenizer.evaluate` computes them (`metrics.aggregate_metrics`)."
+    from motion_vqvae.metrics import aggregate_metrics
+    return aggregate_metrics(clips)
 
 
 def baselines(motion_file: Path, held_out: list[str]) -> dict:

@@ -7,21 +7,16 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-HELD_OUT = ['clip_002', 'clip_003', 'clip_005']
+sys.path.insert(0, str(ROOT/'scripts'))
+from quality_heldout import HELD_OUT  # noqa: E402  (the held-out clips the benchmark must use)
 
 
-def recipe_bits_per_second(recipe: Path, motion_file: Path) -> float:
-    "The nominal rate of the model the recipe builds, by `model_rate` (not the benchmark's own bookkeeping)."
-    from motion_vqvae.config import load_config
-    from motion_vqvae.features import extract_features, feature_kwargs_from_config
-    from motion_vqvae.io import load_motions
-    from motion_vqvae.model import MotionVQVAE
-    from motion_vqvae.rate import model_rate
-    from motion_vqvae.trainer import resolve_body_parts
-    cfg = load_config(recipe)
-    m = load_motions(motion_file)[0]
-    _, spec = extract_features(m, **feature_kwargs_from_config(cfg))
-    return model_rate(MotionVQVAE.from_config(cfg, spec.dim, resolve_body_parts(cfg, spec)), m.fps).bits_per_second
+def hand_count_bits_per_second(recipe: Path, fps: float) -> float:
+    "rd_112 by hand from its YAML: fps / stride**down_t steps/s x part_tokens tokens x log2(prod(fsq_levels)) bits."
+    import math, yaml
+    c = yaml.safe_load(recipe.read_text())['agent']['config']
+    assert c['body_parts'] == 'none' and c['quantizer'] == 'fsq', c      # one stream per token, the whole body
+    return fps / 2 ** c['down_t'] * c['part_tokens'] * math.log2(math.prod(c['fsq_levels']))
 
 
 def test_rd_bench_smoke(tmp_path):
@@ -36,7 +31,8 @@ def test_rd_bench_smoke(tmp_path):
     wall = time.perf_counter() - t0
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
 
-    want = recipe_bits_per_second(ROOT/'configs'/'rd_112.yaml', motion_file)
+    want = hand_count_bits_per_second(ROOT/'configs'/'rd_112.yaml', 50.0)
+    assert want == 112.5
     # the recipe table: one rd_112 row whose nominal bits/s is the recipe's
     rows = [l for l in r.stdout.splitlines() if l.startswith('| rd_112 |')]
     assert len(rows) == 1, r.stdout
@@ -71,7 +67,8 @@ def test_rd_bench_smoke(tmp_path):
             assert np.isfinite(o['mpjpe_mm']) and o['mpjpe_mm'] > 0
     m = js['machine']
     assert m['nproc'] >= 1 and m['cpu_model'] and m['torch'] and js['created'] and js['command']
-    assert rec['train_load']['load_mean'] >= 0
+    ld = rec['train_load']
+    assert ld['load_min'] <= ld['load_mean'] <= ld['load_max'], ld
 
     # the figure: a real PNG with pixels
     png = out/'rate_distortion.png'
