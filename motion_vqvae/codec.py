@@ -14,11 +14,12 @@ from scipy.fft import dct, idct
 
 from .io import Motion
 from .kinematics import KinematicModel
+from .rotations import quat_continuity
 from .metrics import aggregate_metrics, clip_metrics
 
 # %% auto #0
-__all__ = ['SIDE_BITS_PER_NUMBER', 'CODECS', 'DCT_BLOCKS', 'continuous_quat', 'motion_channels', 'channels_to_motion',
-           'quantize_uniform', 'dequantize_uniform', 'SubsampleCodec', 'DCTCodec', 'codec_candidates', 'evaluate_codec']
+__all__ = ['SIDE_BITS_PER_NUMBER', 'CODECS', 'DCT_BLOCKS', 'motion_channels', 'channels_to_motion', 'quantize_uniform',
+           'dequantize_uniform', 'SubsampleCodec', 'DCTCodec', 'codec_candidates', 'evaluate_codec']
 
 # %% ../nbs/07_codec.ipynb #89070dbd
 SIDE_BITS_PER_NUMBER = 32   # a quantiser range bound sent as a float32 (side information, reported, not counted)
@@ -29,18 +30,11 @@ def _check_robot(motion: Motion) -> None:
                          "(root position, root quaternion, DOF angles)")
 
 
-def continuous_quat(q: np.ndarray) -> np.ndarray:
-    "Quaternions (T, 4) with signs flipped so that consecutive ones have a non-negative dot product (same rotations)."
-    q = np.asarray(q, dtype=np.float64)
-    d = (q[1:] * q[:-1]).sum(-1)
-    s = np.concatenate([[1.0], np.cumprod(np.where(d < 0, -1.0, 1.0))])
-    return q * s[:, None]
-
-
 def motion_channels(motion: Motion) -> np.ndarray:
     "The (T, 3 + 4 + n_dof) channels a codec codes: root position, sign-continuous root quaternion wxyz, DOF angles."
     _check_robot(motion)
-    return np.concatenate([motion.root_pos, continuous_quat(motion.root_quat_wxyz), motion.dof_pos], 1)
+    q = quat_continuity(np.asarray(motion.root_quat_wxyz, np.float64))     # sign-continuous: interpolation-safe
+    return np.concatenate([motion.root_pos, q, motion.dof_pos], 1)
 
 
 def channels_to_motion(x: np.ndarray, like: Motion) -> Motion:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from typing import NamedTuple, Sequence
 
 import numpy as np
