@@ -18,11 +18,11 @@ from .rotations import quat_mul
 __all__ = ['Partners', 'skeleton_partners', 'mirror_motion']
 
 # %% ../nbs/03a_mirror.ipynb #2136f3a0
-_SIDE_RULES = [  # (pattern, swap): a side marker in a joint name (namespace stripped) and its partner's spelling
-    (r'Left|Right|left|right|LEFT|RIGHT', None),             # LeftArm, left_knee, RIGHT_HAND
-    (r'^[LR](?=[A-Z_.\- ])|^[lr](?=[_.\- ])', None),       # LHipJoint, L_Hip, l_hip
-    (r'(?<=[_.\- ])[LRlr](?=[_.\- ])', None),              # Bip01 L Thigh
-    (r'(?<=[_.\- ])[LRlr]$|(?<=[a-z])[LR]$', None),        # hand_l, Hand.R, HandL
+_SIDE_RULES = [  # side markers in a joint name (namespace stripped); _SWAP spells the partner's
+    r'Left|Right|left|right|LEFT|RIGHT',                     # LeftArm, left_knee, RIGHT_HAND
+    r'^[LR](?=[A-Z_.\- ])|^[lr](?=[_.\- ])',               # LHipJoint, L_Hip, l_hip
+    r'(?<=[_.\- ])[LRlr](?=[_.\- ])',                      # Bip01 L Thigh
+    r'(?<=[_.\- ])[LRlr]$|(?<=[a-z])[LR]$',                # hand_l, Hand.R, HandL
 ]
 _SWAP = {'Left': 'Right', 'Right': 'Left', 'left': 'right', 'right': 'left', 'LEFT': 'RIGHT', 'RIGHT': 'LEFT',
          'L': 'R', 'R': 'L', 'l': 'r', 'r': 'l'}
@@ -32,7 +32,7 @@ def _side_candidates(name: str) -> list[str]:
     ns, _, base = name.rpartition(':')
     pre = ns + ':' if ns else ''
     out = []
-    for pat, _ in _SIDE_RULES:
+    for pat in _SIDE_RULES:
         m = re.search(pat, base)
         if m: out.append(pre + base[:m.start()] + _SWAP[m.group()] + base[m.end():])
     return out
@@ -40,7 +40,7 @@ def _side_candidates(name: str) -> list[str]:
 def _is_right(name: str) -> bool:
     "Whether the first side marker in `name` (namespace stripped) says right."
     base = name.rpartition(':')[2]
-    for pat, _ in _SIDE_RULES:
+    for pat in _SIDE_RULES:
         m = re.search(pat, base)
         if m: return m.group()[0] in 'Rr'
     return False
