@@ -14,8 +14,8 @@ from .motion import Motion, _check_overwrite, _fail, _snap_fps
 from .rotations import euler_to_quat, quat_conj, quat_mul, quat_rotate, quat_to_euler, tree_fk
 
 # %% auto #0
-__all__ = ['LENGTH_UNITS', 'HUMAN_HEIGHT_M', 'NOMINAL_HEIGHT_M', 'rest_height', 'guess_length_unit', 'resolve_length_unit',
-           'read_bvh', 'joint_positions', 'write_bvh']
+__all__ = ['LENGTH_UNITS', 'HUMAN_HEIGHT_M', 'NOMINAL_HEIGHT_M', 'rest_height', 'posed_height', 'guess_length_unit',
+           'resolve_length_unit', 'read_bvh', 'joint_positions', 'write_bvh']
 
 # %% ../nbs/02d_bvh.ipynb #c8d65710
 _BVH_CH = {f"{a}{k}": (k, i) for k in ('position', 'rotation') for i, a in enumerate('xyz')}
@@ -128,6 +128,24 @@ def rest_height(parents: np.ndarray,  # (J,) parent index of each joint, parents
         return float(np.ptp(pos[:, 'xyz'.index(up_axis)]))
 
 
+def posed_height(parents: np.ndarray,  # (J,) parent index of each joint
+                 local_pos: np.ndarray,  # (T,J,3) local joint positions (offsets or position channels), file units
+                 local_quat: np.ndarray,  # (T,J,4) local rotations wxyz, in the file's axes
+                 end_parents: np.ndarray | None = None,  # (E,) parent joint of each End Site
+                 end_offsets: np.ndarray | None = None,  # (E,3) End Site offsets
+                 up_axis: str = 'y',  # the file's up axis
+                 max_frames: int = 200,  # frames sampled evenly over the clip
+                ) -> float:
+    "Median over frames of the extent along `up_axis` of the posed joints and End Sites (file units)."
+    idx = np.unique(np.linspace(0, len(local_quat) - 1, min(len(local_quat), max_frames)).round().astype(int))
+    lp, lq = local_pos[idx], local_quat[idx]
+    with np.errstate(all='ignore'):
+        gq, pos = tree_fk(parents, lp, lq, lp[:, 0])
+        if end_parents is not None and len(end_parents):
+            pos = np.concatenate([pos, pos[:, end_parents] + quat_rotate(gq[:, end_parents], end_offsets)], 1)
+        return float(np.median(np.ptp(pos[..., 'xyz'.index(up_axis)], axis=1)))
+
+
 def guess_length_unit(height: float,  # standing height in file units (`rest_height`)
                      ) -> tuple[str, float, str]:
     "The unit making `height` a human standing height: (unit name, metres per unit, the basis in words)."
@@ -187,17 +205,14 @@ def read_bvh(path: str | Path,  # a BVH file
     raw_offsets = np.array([j['offset'] for j in joints], dtype=np.float64)
     end_par = np.array([e['parent'] for e in ends], dtype=np.int64)
     end_off = np.array([e['offset'] for e in ends], dtype=np.float64).reshape(-1, 3)
-    height = rest_height(parents, raw_offsets, end_par, end_off, up_axis)
-    unit, scale, basis = resolve_length_unit(length_unit, height, str(path))
-    offsets = raw_offsets * scale
-    local_pos = np.broadcast_to(offsets, (T, J, 3)).copy()
+    local_pos = np.broadcast_to(raw_offsets, (T, J, 3)).copy()     # file units until the unit is known
     quats, col, moved = [], 0, False
     for ji, j in enumerate(joints):
         ang, rot_axes, has_pos = np.zeros((T, 3)), [], False
         for kind, axis in j['channels']:
             if kind == 'position':
                 if not has_pos: local_pos[:, ji] = 0.0
-                local_pos[:, ji, axis] = data[:, col] * scale
+                local_pos[:, ji, axis] = data[:, col]
                 has_pos = True
             else:
                 ang[:, len(rot_axes)] = np.deg2rad(data[:, col])
@@ -207,6 +222,14 @@ def read_bvh(path: str | Path,  # a BVH file
         order = ''.join(rot_axes) + ''.join(a for a in 'XYZ' if a not in rot_axes)
         quats.append(euler_to_quat(ang, order))
     jq = np.stack(quats, 1)
+    height = rest_height(parents, raw_offsets, end_par, end_off, up_axis)
+    unit, scale, basis = resolve_length_unit(length_unit, height, str(path))
+    if length_unit is None and unit not in LENGTH_UNITS:     # rest pose is not standing (e.g. a T-pose along x)
+        posed = posed_height(parents, local_pos, jq, end_par, end_off, up_axis)
+        unit, scale, basis = guess_length_unit(posed)
+        basis = (f"the rest pose is {height:.4g} units tall, no human height; posed (median over frames): "
+                 + basis.replace('standing height ', '', 1))
+    offsets, local_pos = raw_offsets * scale, local_pos * scale
     root_pos = local_pos[:, 0].copy()
     if up_axis == 'y':
         jq[:, 0] = quat_mul(_Y_TO_Z_UP, jq[:, 0])
