@@ -146,6 +146,11 @@ def posed_height(parents: np.ndarray,  # (J,) parent index of each joint
         return float(np.median(np.ptp(pos[..., 'xyz'.index(up_axis)], axis=1)))
 
 
+def _human_height(height: float) -> bool:
+    "Whether some unit in `LENGTH_UNITS` makes `height` (file units) a human standing height."
+    return any(HUMAN_HEIGHT_M[0] <= height * f <= HUMAN_HEIGHT_M[1] for f in LENGTH_UNITS.values())
+
+
 def guess_length_unit(height: float,  # standing height in file units (`rest_height`)
                      ) -> tuple[str, float, str]:
     "The unit making `height` a human standing height: (unit name, metres per unit, the basis in words)."
@@ -224,10 +229,10 @@ def read_bvh(path: str | Path,  # a BVH file
     jq = np.stack(quats, 1)
     height = rest_height(parents, raw_offsets, end_par, end_off, up_axis)
     unit, scale, basis = resolve_length_unit(length_unit, height, str(path))
-    if length_unit is None and unit not in LENGTH_UNITS:     # rest pose is not standing (e.g. a T-pose along x)
-        posed = posed_height(parents, local_pos, jq, end_par, end_off, up_axis)
-        unit, scale, basis = guess_length_unit(posed)
-        basis = (f"the rest pose is {height:.4g} units tall, no human height; posed (median over frames): "
+    if length_unit is None and not _human_height(height):    # rest pose is not standing (e.g. a T-pose along x)
+        rest, height = height, posed_height(parents, local_pos, jq, end_par, end_off, up_axis)
+        unit, scale, basis = guess_length_unit(height)
+        basis = (f"the rest pose is {rest:.4g} units tall, no human height; posed (median over frames): "
                  + basis.replace('standing height ', '', 1))
     offsets, local_pos = raw_offsets * scale, local_pos * scale
     root_pos = local_pos[:, 0].copy()
