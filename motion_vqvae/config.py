@@ -214,6 +214,8 @@ class AgentConfig:
     length_unit: str|None = config_field('data', None, "length unit of a BVH motion file (NPY/PKL are metres); null = "
                                                        "guess it from the skeleton's standing height",
                                          choices=('m', 'cm', 'mm', 'inch', 'cmu'))   # bvh.LENGTH_UNITS
+    fps: float|None = config_field('data', None, "frame rate every clip is resampled to on load (positions linear, "
+                                                 "rotations slerped); null = the file's own", gt=0)
     batch_size: int = config_field('data', 256, "global batch: all processes together under torchrun", ge=1)
     window_size: int = config_field('data', 64, "frames per training window (a multiple of stride_t**down_t)", ge=1)
     window_stride: int|None = config_field('data', None, "frames between consecutive window starts; null = window_size "

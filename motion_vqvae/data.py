@@ -242,18 +242,19 @@ def build_datasets(motion_file=None, window_size: int = 64, window_stride: int |
                    num_joints: int | None = None, augment_mirror: bool = False,
                    augment_speed: Sequence[float] | None = None, length_unit: str | float | None = None,
                    val_time_fraction: float | None = None, mirror_map: Sequence | None = None,
-                   **feature_kw) -> DataBundle:
+                   fps: float | None = None, **feature_kw) -> DataBundle:
     "Motion file -> normalised train/val `MotionWindows` split by clip (see the steps above)."
     path, motions = _load_clips(motion_file, motion_keys, dof_names, length_unit)
     if drop_transitions: motions = [m.drop_transitions() for m in motions]
     if not motions: raise ValueError(f"{path}: no clips")
+    if fps is not None: motions = [m.resample(fps) for m in motions]
     if num_joints is not None:
         bad = [(m.name, None if m.dof_pos is None else m.dof_pos.shape[1]) for m in motions
                if m.dof_pos is None or m.dof_pos.shape[1] != num_joints]
         if bad: raise ValueError(f"{path}: num_joints = {num_joints}, but clips have DOF counts {bad[:5]}")
     fps = {float(m.fps) for m in motions}
     if len(fps) != 1: raise ValueError(f"{path}: clips have different frame rates {sorted(fps)}; resample them to one "
-                                       "fps first")
+                                       "(config key fps)")
     feats, spec = {}, None
     for m in motions:
         f, s = extract_features(m, **feature_kw)

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .rotations import quat_is_unit, quat_normalize
+from fastcore.basics import patch
+
+from .rotations import quat_is_unit, quat_normalize, quat_slerp
 
 # %% auto #0
 __all__ = ['QUAT_UNIT_TOL', 'MotionFormatError', 'Motion']
@@ -175,6 +177,32 @@ class Motion:
         if self.extras: parts.append("extras: " + ", ".join(self.extras))
         if self.source: parts.append(f"source={Path(self.source).name}")
         return f"Motion({self.name!r}, " + ", ".join(parts) + ")"
+
+# %% ../nbs/01a_motion.ipynb #9285d486
+@patch
+def resample(self: Motion, fps: float) -> Motion:
+    "The clip at `fps` frames per second: positions and angles linear, rotations slerped, transitions kept."
+    fps = float(fps)
+    if not (math.isfinite(fps) and fps > 0): _fail(f"Motion {self.name!r}", f"resample: fps must be > 0, got {fps}")
+    if math.isclose(fps, self.fps, rel_tol=1e-9): return self._take(slice(None))
+    n = int(math.floor((self.n_frames - 1) * fps / self.fps + 1e-9)) + 1
+    s = np.arange(n) * (self.fps / fps)                       # new frames' positions on the old frame axis
+    i0 = np.minimum(np.floor(s + 1e-9).astype(int), self.n_frames - 1)
+    i1, w = np.minimum(i0 + 1, self.n_frames - 1), np.clip(s - i0, 0.0, 1.0)
+    wb = lambda a: w.reshape((-1,) + (1,) * (a.ndim - 1))    # weights broadcast against a (T, ...) array
+    lin = lambda a: a[i0] * (1 - wb(a)) + a[i1] * wb(a)
+    slerp = lambda q: quat_slerp(q[i0], q[i1], wb(q)[..., 0])
+    extras = {k: v for k, v in self.extras.items() if not isinstance(v, np.ndarray)}
+    if isinstance(self.extras.get('local_pos'), np.ndarray): extras['local_pos'] = lin(self.extras['local_pos'])
+    dropped = [k for k, v in self.extras.items() if isinstance(v, np.ndarray) and k != 'local_pos']
+    if dropped: _logger.info("Motion %r: resample drops the per-frame extras %s", self.name, dropped)
+    if isinstance(extras.get('meta'), dict) and 'frame_time' in extras['meta']:
+        extras['meta'] = {**extras['meta'], 'frame_time': 1.0 / fps}
+    opt = lambda a, f: None if a is None else f(a)
+    return replace(self, fps=fps, root_pos=lin(self.root_pos), root_quat_wxyz=slerp(self.root_quat_wxyz),
+                   dof_pos=opt(self.dof_pos, lin), joint_quat_wxyz=opt(self.joint_quat_wxyz, slerp),
+                   transition=opt(self.transition, lambda t: t[i0] | (t[i1] & (w > 0))),
+                   time=opt(self.time, lambda t: t[0] + np.arange(n) / fps), extras=extras)
 
 # %% ../nbs/01a_motion.ipynb #d260e409
 QUAT_UNIT_TOL = 1e-4   # |‖q‖ - 1| above this is normalised (with a warning)

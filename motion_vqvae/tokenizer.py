@@ -363,7 +363,15 @@ def evaluate(self: MotionTokenizer, motions: Sequence[Motion],
 # %% ../nbs/21_tokenizer.ipynb #e358462c
 @patch
 def read_for(self: MotionTokenizer, path, **read_kw) -> list[Motion]:
-    "Read every clip of `path` (transition frames kept), with the tokenizer's DOF names for unnamed columns."
+    "Read every clip of `path` (transition frames kept; resampled to the tokenizer's `fps` when trained with one)."
+    motions = self._read(path, **read_kw)
+    fps = self.config.fps
+    return motions if fps is None else [m.resample(fps) for m in motions]
+
+
+@patch
+def _read(self: MotionTokenizer, path, **read_kw) -> list[Motion]:
+    "Every clip of `path` as the file has it, with the tokenizer's DOF names for unnamed columns."
     fmt = detect_format(path)
     names = self.dof_names
     if (fmt != 'bvh' and not placeholder_names(names) and 'sim_to_real_idx' not in self.spec.meta
