@@ -30,7 +30,7 @@ from .rundir import (TOKENIZER_FILES, TRAIN_SUMMARY, find_checkpoint, load_check
                                  save_tokenizer_files)
 
 # %% auto #0
-__all__ = ['logger', 'TOKENIZER_SETTINGS', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer', 'select_clips']
+__all__ = ['logger', 'TOKENIZER_SETTINGS', 'SPLITS', 'MotionCodes', 'save_codes', 'load_codes', 'MotionTokenizer', 'select_clips']
 
 # %% ../nbs/21_tokenizer.ipynb #7573b898
 logger = logging.getLogger(__name__)
@@ -438,9 +438,39 @@ def read_clips(self: MotionTokenizer,
                clips: Sequence[str] | None = None,    # names of the clips to keep (None: every clip)
                drop_transitions: bool = False,        # drop transition (bridge) frames; clips left without any: skipped
                length_unit: str | float | None = None,  # a BVH file's length unit (None: guessed, see read_bvh)
+               split: str | None = None,              # 'val' / 'train': the training run's split (`split_clips`)
               ) -> list[Motion]:
     "The clips of `path` read for the tokenizer (`read_for`), in file order, kept as `select_clips` keeps them."
-    return select_clips(self.read_for(path, length_unit=length_unit), clips, drop_transitions, path)
+    motions = select_clips(self.read_for(path, length_unit=length_unit), clips, drop_transitions, path)
+    return motions if split is None else self.split_clips(motions, split, path)
+
+
+SPLITS = ('train', 'val')
+
+@patch
+def split_clips(self: MotionTokenizer,
+                motions: Sequence[Motion],   # clips of the training file, read by `read_for`
+                split: str,                  # 'val': the held-out clips and time spans; 'train': the rest
+                where: str | Path = 'motions',  # the file they came from, for messages
+               ) -> list[Motion]:
+    "The clips (and `<clip>@val` time spans) the training run used for `split`, from its train_summary.json."
+    if split not in SPLITS: raise ValueError(f"split_clips: split={split!r}, expected one of {SPLITS}")
+    s = self.summary
+    if 'val_clips' not in s: raise ValueError("split_clips: the tokenizer has no train_summary.json split (loaded "
+                                              "from a checkpoint?); name the clips instead")
+    cuts, by_name = s.get('val_cuts', {}), {m.name: m for m in motions}
+    names = [n for n in s['val_clips' if split == 'val' else 'train_clips'] if '~' not in n]   # not augmented copies
+    missing = [n for n in names if n.split('@')[0] not in by_name]
+    if missing: raise ValueError(f"{where}: the run's {split} clips {missing} are not in the file; clips in the file: "
+                                 f"{', '.join(list(by_name)[:20])}")
+    out = []
+    for n in names:
+        m = by_name[n.split('@')[0]]
+        if m.name not in cuts: out.append(m.drop_transitions()); continue
+        c, m = cuts[m.name], m.drop_transitions()
+        out.append(replace(m.slice(c) if split == 'val' else m.slice(0, c), name=n))
+    if not out: raise ValueError(f"{where}: the training run has no {split} clips")
+    return out
 
 # %% ../nbs/21_tokenizer.ipynb #fe5eb8e4
 @patch

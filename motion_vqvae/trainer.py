@@ -507,5 +507,6 @@ def _summary(self: MVQVAEAgent, metrics: dict) -> dict:
     "train_summary.json: the run's length, data, device, precision, processes and final `metrics`."
     return {'iterations': self.iteration, 'wall_time_s': round(self._wall, 3), 'fps': float(self.data.fps),
             'input_dim': self.input_dim, 'train_clips': list(self.data.train_clips),
-            'val_clips': list(self.data.val_clips), 'device': str(self.device), 'precision': self.precision,
+            'val_clips': list(self.data.val_clips), 'val_cuts': {k: int(v) for k, v in self.data.val_cuts.items()},
+            'device': str(self.device), 'precision': self.precision,
             'torch': torch.__version__, 'processes': self.dist.world_size, 'metrics': metrics}
