@@ -421,6 +421,9 @@ def _configure_evaluate(p):
     _configure_tokenizer(p, required=False)
     _flag(p, 'motion_file', required=True, help='motion file to evaluate on (NPY, PKL, BVH)')
     p.add_argument('--clips', nargs='+', default=None, metavar='NAME', help='only these clips')
+    p.add_argument('--split', choices=('train', 'val'), default=None,
+                   help="only what the training run held out (val: its validation clips and time spans) or trained on "
+                        "(train), as its train_summary.json records")
     _flag(p, 'keep_transitions', action='store_true', help='keep transition (bridge) frames of NPY trajectories')
     _add_units(p)
     p.add_argument('--baseline', choices=sorted(_BASELINES), default=None,
@@ -496,6 +499,7 @@ def cmd_evaluate(args) -> int:
             raise UserError(f"--baseline {args.baseline} without --checkpoint needs --bits-per-second R (the rate to "
                             "code at)")
         if args.plot: raise UserError("--plot shows a tokenizer's code usage; it needs --checkpoint")
+        if args.split: raise UserError("--split needs --checkpoint: the run's train_summary.json says what it held out")
         from motion_vqvae.tokenizer import select_clips
         ov = parse_overrides(args.set)
         bad = [k for k in ov if k != 'kinematic_model']
@@ -510,7 +514,7 @@ def cmd_evaluate(args) -> int:
     tok = load_tokenizer(args)
     with _to_user_errors():
         motions = tok.read_clips(args.motion_file, args.clips, drop_transitions=not args.keep_transitions,
-                                 length_unit=args.units)
+                                 length_unit=args.units, split=args.split)
     _check_plot_path(args)
     with _to_user_errors():
         ev = tok.evaluate(motions)
