@@ -479,7 +479,7 @@ def format_evaluation(ev: dict) -> str:
     return '\n'.join(lines)
 
 def _codec_evaluation(args, motions, bits_per_second: float, kinematic_model: str | None) -> dict:
-    "`evaluate_codec` of the --baseline codec on `motions`, MPJPE by the kinematic model that fits their DOF."
+    "`evaluate_codec` of the --baseline codec on `motions` (robots: MPJPE by a fitting kinematic model; skeletons: FK)."
     from motion_vqvae.codec import evaluate_codec
     from motion_vqvae.metrics import kinematic_model_for
     m0 = motions[0]

@@ -120,6 +120,17 @@ def _robot_motion(name: str, d: dict, where: str, path: Path, fps, dof_names) ->
                   source=str(path), extras=_split_extras(d, {'root_trans_offset', 'root_rot', 'dof'}, len(pos), where))
 
 
+def _pkl_offsets(d: dict, where: str) -> np.ndarray | None:
+    "The rest offsets (24,3) in field 'offsets' of an SMPL motion dict (this library's addition to PHC's), or None."
+    if 'offsets' not in d: return None
+    a, J = d['offsets'], len(SMPL_PARENTS)
+    if not isinstance(a, np.ndarray) or not np.issubdtype(a.dtype, np.number) or a.shape != (J, 3):
+        got = a.shape if isinstance(a, np.ndarray) else type(a).__name__
+        _fail(where, f"'offsets' must be a numeric ({J},3) array of rest offsets (m), got {got}")
+    if not np.isfinite(a).all(): _fail(where, "'offsets' has non-finite values")
+    return a.astype(np.float64)
+
+
 def _smpl_motion(name: str, d: dict, where: str, path: Path, fps, offsets) -> Motion:
     J = len(SMPL_PARENTS)
     if 'pose_aa' in d:
@@ -142,18 +153,19 @@ def _smpl_motion(name: str, d: dict, where: str, path: Path, fps, offsets) -> Mo
     if tname is None: _fail(where, "missing field 'root_trans_offset' (or 'trans_orig'): the root position")
     pos = _field(d, name, where, tname, (3,))
     _frames_agree(where, {next(iter(used)): rot_field, tname: pos})
-    extras = _split_extras(d, used | {tname}, len(pos), where)
+    stored = _pkl_offsets(d, where)
+    extras = _split_extras(d, used | {tname, 'offsets'}, len(pos), where)
     extras.setdefault('meta', {})['root_pos_field'] = tname
     return Motion(str(name), _pkl_fps(d, where, fps), pos, local[:, 0], joint_quat_wxyz=local,
-                  joint_names=list(SMPL_JOINT_NAMES), parents=SMPL_PARENTS.copy(), offsets=offsets,
-                  source=str(path), extras=extras)
+                  joint_names=list(SMPL_JOINT_NAMES), parents=SMPL_PARENTS.copy(),
+                  offsets=stored if offsets is None else offsets, source=str(path), extras=extras)
 
 # %% ../nbs/02c_pkl.ipynb #e3f8fe30
 def read_pkl(path: str | Path,  # a pickle / joblib file holding PHC-style motions
              keys: str | int | list | None = None,  # motions to read, by key name or index (default all)
              dof_names: list[str] | None = None,  # names of the robot DOF (default dof_00, dof_01, ...)
              fps: float | None = None,  # frame rate for motions whose dict has no 'fps'
-             offsets: np.ndarray | None = None,  # (24,3) SMPL rest offsets for SMPL motions (default None)
+             offsets: np.ndarray | None = None,  # (24,3) SMPL rest offsets (default: the file's 'offsets', else None)
             ) -> list[Motion]:
     "Read a PHC-style motion library (robot or SMPL motions) safely, without running code from the file."
     path = Path(path)
@@ -181,6 +193,7 @@ def _pkl_dict(m: Motion, style: str, path: Path) -> dict:
                              "for style='smpl'")
         tname = m.extras.get('meta', {}).get('root_pos_field', 'root_trans_offset')
         d = {'pose_aa': f32(quat_to_expmap(m.joint_quat_wxyz).reshape(m.n_frames, -1)), tname: f32(m.root_pos)}
+        if m.offsets is not None: d['offsets'] = f32(m.offsets)
     else: raise ValueError(f"write_pkl: style must be 'robot' or 'smpl', got {style!r}")
     d.update({k: v for k, v in m.extras.items() if isinstance(v, np.ndarray)})
     d.update(meta)
