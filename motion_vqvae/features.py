@@ -12,13 +12,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from .io import Motion
-from .rotations import (angular_velocity, expmap_to_quat, heading_split, quat_mul, quat_normalize,
-                        quat_to_6d, quat_to_expmap, quat_yaw, sixd_to_quat, yaw_to_quat)
+from .rotations import (angular_velocity, expmap_to_quat, heading_split, quat_conj, quat_mul,
+                                   quat_normalize, quat_to_6d, quat_to_expmap, quat_yaw, sixd_to_quat, yaw_to_quat)
 
 # %% auto #0
 __all__ = ['FEATURE_KINDS', 'VELOCITY_KINDS', 'FeatureGroup', 'FeatureSpec', 'box_filter', 'apply_joint_map', 'invert_joint_map',
-           'start_pose', 'extract_features', 'feature_kwargs_from_config', 'features_to_motion', 'placeholder_names',
-           'dof_mirror', 'feature_mirror', 'mirror_features']
+           'root_alignment', 'start_pose', 'extract_features', 'feature_kwargs_from_config', 'features_to_motion',
+           'placeholder_names', 'dof_mirror', 'feature_mirror', 'mirror_features']
 
 # %% ../nbs/03_features.ipynb #7c51c96d
 FEATURE_KINDS = {
@@ -205,13 +205,57 @@ def invert_joint_map(real_dof: np.ndarray, sim_to_real_idx: Sequence[int], n_sim
     return out
 
 # %% ../nbs/03_features.ipynb #1dcf58ca
-def _root_yaw_tilt(root_quat_wxyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    heading, tilt = heading_split(quat_normalize(np.asarray(root_quat_wxyz, np.float64)))
+def _rest_positions(parents, offsets) -> np.ndarray:
+    pos = np.zeros((len(parents), 3))
+    for j in range(1, len(parents)): pos[j] = pos[parents[j]] + offsets[j]
+    return pos
+
+def _subtree(parents, j) -> list[int]:
+    "Joint `j` and its descendants, depth first in file order."
+    kids = [c for c in range(len(parents)) if parents[c] == j]
+    return [j] + [d for c in kids for d in _subtree(parents, c)]
+
+def root_alignment(parents: Sequence[int] | None,  # (J,) parent index, -1 for the root
+                   offsets: np.ndarray | None,  # (J,3) rest offsets
+                   tol: float = 0.05,  # relative bone-length difference still counted as a left-right pair
+                   keep_deg: float = 30.0,  # x within this angle of the left-right axis is kept (None)
+                  ) -> np.ndarray | None:
+    "Rotation `C` (wxyz) taking x to the skeleton's left-right axis in the root frame; None when x already is it."
+    if parents is None or offsets is None: return None
+    parents, offsets = np.asarray(parents, int), np.asarray(offsets, np.float64)
+    pos, lens = _rest_positions(parents, offsets), np.linalg.norm(offsets, axis=1)
+    kids = [c for c in range(len(parents)) if parents[c] == 0]
+    best = np.zeros(3)
+    for k, a in enumerate(kids):
+        for b in kids[k + 1:]:
+            sa, sb = _subtree(parents, a), _subtree(parents, b)
+            shape = lambda s: [s.index(parents[j]) if j != s[0] else -1 for j in s]
+            if len(sa) != len(sb) or shape(sa) != shape(sb): continue
+            if not np.allclose(lens[sa], lens[sb], rtol=tol, atol=1e-9): continue
+            d = (pos[sa] - pos[sb]).sum(0)
+            if np.linalg.norm(d) > np.linalg.norm(best): best = d
+    n = np.linalg.norm(best)
+    if n < 1e-9: return None
+    a = best / n * (1.0 if best[0] >= 0 else -1.0)           # either side will do: the heading only needs the axis
+    axis, c = np.cross([1.0, 0, 0], a), float(np.clip(a[0], -1, 1))
+    if c >= np.cos(np.deg2rad(keep_deg)): return None
+    half = np.arccos(c) / 2
+    return np.concatenate([[np.cos(half)], np.sin(half) * axis / np.linalg.norm(axis)])
+
+def _aligned(root_quat_wxyz: np.ndarray, align) -> np.ndarray:
+    q = quat_normalize(np.asarray(root_quat_wxyz, np.float64))
+    return q if align is None else np.asarray(quat_mul(q, np.asarray(align, np.float64)), np.float64)
+
+def _motion_alignment(motion: Motion) -> np.ndarray | None:
+    return None if motion.joint_quat_wxyz is None else root_alignment(motion.parents, motion.offsets)
+
+def _root_yaw_tilt(root_quat_wxyz: np.ndarray, align=None) -> tuple[np.ndarray, np.ndarray]:
+    heading, tilt = heading_split(_aligned(root_quat_wxyz, align))
     return np.asarray(quat_yaw(heading), np.float64), np.asarray(tilt, np.float64)
 
 def start_pose(motion: Motion) -> tuple[np.ndarray, float]:
     "`(start_pos (3,), start_yaw)` of a motion's first frame: pass them to `features_to_motion`."
-    yaw, _ = _root_yaw_tilt(motion.root_quat_wxyz[:1])
+    yaw, _ = _root_yaw_tilt(motion.root_quat_wxyz[:1], _motion_alignment(motion))
     return np.asarray(motion.root_pos[0], np.float64).copy(), float(yaw[0])
 
 # %% ../nbs/03_features.ipynb #83b97ce9
@@ -222,7 +266,7 @@ def _root_blocks(motion: Motion, expmap: bool):
     "Feature arrays and spec blocks of the four root groups."
     fps = float(motion.fps)
     pos = np.asarray(motion.root_pos, np.float64)
-    yaw, tilt = _root_yaw_tilt(motion.root_quat_wxyz)
+    yaw, tilt = _root_yaw_tilt(motion.root_quat_wxyz, _motion_alignment(motion))
     T = len(pos)
     d = np.diff(pos[:, :2], axis=0)
     c, s = np.cos(yaw[:-1]), np.sin(yaw[:-1])
@@ -273,6 +317,8 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
         q = quat_normalize(motion.joint_quat_wxyz)
         J = q.shape[1]
         jn = list(motion.joint_names) if motion.joint_names is not None else [f'joint_{j}' for j in range(J)]
+        align = _motion_alignment(motion)
+        if align is not None: meta['root_alignment'] = [float(v) for v in align]
         meta.update(skeleton='ball_joint', joint_names=jn,
                     parents=None if motion.parents is None else np.asarray(motion.parents).astype(int).tolist(),
                     offsets=None if motion.offsets is None else np.asarray(motion.offsets, np.float64).tolist())
@@ -330,6 +376,8 @@ def features_to_motion(feats, spec: FeatureSpec, fps: float, start_pos: Sequence
     tg = spec.group('root_tilt')
     tilt = _rot_from(f[:, tg.slice].reshape(T, -1), tg.kind)
     root_quat = np.asarray(quat_normalize(quat_mul(yaw_to_quat(yaw), tilt)), np.float64)
+    if spec.meta.get('root_alignment') is not None:             # back from the aligned root frame
+        root_quat = np.asarray(quat_mul(root_quat, quat_conj(np.asarray(spec.meta['root_alignment']))), np.float64)
     kw: dict[str, Any] = {}
     meta = spec.meta
     if 'dof_pos' in spec:

@@ -8,8 +8,10 @@ Data sets (`--datasets`, default all that are available):
 * `lafan_test`: `testBvhFiles/test.bvh` of the bvhtools 1.6.0 sdist (LAFAN1 skeleton, 22 joints, 30 fps, 4 min),
   fetched at run time with `pip download --no-deps --no-binary :all: bvhtools==1.6.0` into `OUT/downloads`
   (never committed: its licence is unclear);
-* `smpl_cmu`: `tests/data/smpl_from_cmu.pkl`, an SMPL-style PKL made from the CMU file (see `nbs/02c_pkl`), read
-  with its SMPL rest offsets.
+* `smpl_cmu`: the whole of `01_01.bvh` retargeted onto the 24-joint SMPL tree at 30 fps
+  (`retarget.bvh_to_smpl_clip`; SMPL's own offsets are shipped by no package we can use, so the rest offsets are
+  the CMU skeleton's), written as an SMPL-style PKL `OUT/downloads/smpl_cmu_01_01.pkl` with its offsets. The same
+  motion as `cmu_01_01` on another skeleton: it shows the SMPL path works, not a second data set.
 
 For each: train `human_quick` through `motion-vqvae train --config human_quick --motion_file F --out OUT/NAME`
 (or `--reuse` a finished run), which holds out the last 20 % of each clip by time; evaluate that held-out span
@@ -68,10 +70,23 @@ def fetch_lafan(out: Path) -> Path:
     return dest
 
 
+def make_smpl(out: Path) -> Path:
+    "`01_01.bvh` retargeted onto the SMPL tree (all of it, 30 fps), as an SMPL-style PKL with its rest offsets."
+    from motion_vqvae.io import read_bvh, write_pkl
+    from motion_vqvae.retarget import bvh_to_smpl_clip
+    dest = out/'downloads'/'smpl_cmu_01_01.pkl'
+    if dest.is_file(): return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = ROOT.parent/'shared/data/bvh/01_01.bvh'
+    m = read_bvh(src)[0]
+    write_pkl([bvh_to_smpl_clip(src, 0.0, (m.n_frames - 1) / m.fps, 30.0)], dest, style='smpl')
+    return dest
+
+
 def datasets(out: Path, names: list[str] | None) -> dict[str, Path]:
     "Name -> motion file of each data set asked for (default: every one available)."
     known = {'cmu_01_01': lambda: ROOT.parent/'shared/data/bvh/01_01.bvh', 'lafan_test': lambda: fetch_lafan(out),
-             'smpl_cmu': lambda: ROOT/'tests/data/smpl_from_cmu.pkl'}
+             'smpl_cmu': lambda: make_smpl(out)}
     bad = [n for n in names or [] if n not in known]
     if bad: raise SystemExit(f"--datasets: unknown {bad}; known: {', '.join(known)}")
     res = {n: known[n]() for n in (names or known)}
