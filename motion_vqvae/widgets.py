@@ -130,7 +130,9 @@ def _clip_data(self, name: str) -> dict:
         rec = self._recs.get(name)
         if rec is None: rec = self._recs[name] = self.tokenizer.reconstruct(gt)
         km = order = None
-        if gt.dof_pos is not None: km = self.model or KinematicModel.g1(); order = dof_order(gt, km)
+        if gt.dof_pos is not None:
+            km = self.model if self.model is not None else KinematicModel.g1()
+            order = dof_order(gt, km)
         (pg, parents, _), (pr, _, _) = skeleton(gt, km), skeleton(rec, km)
         (cg, names, label), (err, err_label) = trajectories(gt), errors_per_joint(gt, rec)
         self._cache[name] = dict(gt=gt, rec=rec, pos_gt=pg, pos_rec=pr, parents=parents, box=view_box(pg),
