@@ -17,12 +17,14 @@ import torch
 from .features import features_to_motion, placeholder_names
 from .io import Motion, joint_positions
 from .kinematics import KinematicModel, dof_rmse, forward_kinematics, mpjpe
-from .metrics import code_stats
+from .metrics import code_stats, motion_joint_positions
+from .rotations import quat_conj, quat_mul, quat_to_expmap
 
 # %% auto #0
 __all__ = ['logger', 'CodeUsage', 'code_usage', 'codebook_vectors', 'pca_2d', 'code_snippet', 'load_history', 'usage_history',
-           'dof_order', 'skeleton', 'segments', 'joint_errors', 'body_errors', 'default_joints', 'plot_code_usage',
-           'plot_codebook_pca', 'plot_usage_history', 'plot_trajectories', 'plot_joint_errors', 'plot_root_path',
+           'dof_order', 'skeleton', 'segments', 'joint_errors', 'body_errors', 'errors_per_joint', 'joint_angles',
+           'curve_names', 'trajectories', 'default_joints', 'plot_code_usage', 'plot_codebook_pca',
+           'plot_usage_history', 'plot_trajectories', 'plot_joint_errors', 'plot_root_path', 'view_box',
            'plot_stick_figure', 'reconstruction_figure', 'save_reconstruction_plot', 'evaluation_figure',
            'save_evaluation_plot']
 
@@ -196,22 +198,56 @@ def joint_errors(gt: Motion, rec: Motion) -> dict[str, float]:
     names = gt.dof_names or [f"dof_{i:02d}" for i in range(gt.dof_pos.shape[1])]
     return dict(zip(names, map(float, dof_rmse(rec.dof_pos, gt.dof_pos, per_dof=True))))
 
+def _tree_joints(m: Motion):
+    jp = motion_joint_positions(m)
+    if jp is None: raise ValueError(f"motion {m.name!r}: joint positions need joint_quat_wxyz, parents and offsets")
+    return jp
+
 def body_errors(gt: Motion, rec: Motion, model: KinematicModel | None = None) -> dict[str, float]:
-    "Mean position error in mm of each body (root frame, `kinematics.mpjpe` per body) of `rec` against `gt`."
+    "Mean position error in mm of each body or joint (root frame, `kinematics.mpjpe` per body) of `rec` against `gt`."
     _check_pair(gt, rec)
+    if gt.dof_pos is None:                    # a skeleton: tree FK, root frame of joint 0, as `metrics.clip_metrics`
+        g, p = _tree_joints(gt), _tree_joints(rec)
+        return dict(zip(g.names, map(float, mpjpe(p.pos, g.pos, p.root_quat, g.root_quat, per_body=True))))
     (pg, _, names), (pr, _, _) = skeleton(gt, model), skeleton(rec, model)
     return dict(zip(names, map(float, mpjpe(pr, pg, rec.root_quat_wxyz, gt.root_quat_wxyz, per_body=True))))
 
-# %% ../nbs/30_plots.ipynb #eb707bfc
-def default_joints(motion: Motion, n: int = 4) -> list[str]:
-    "The `n` DOF names of `motion` with the largest angle standard deviation, in DOF order."
-    if motion.dof_pos is None: raise ValueError(f"default_joints: motion {motion.name!r} has no dof_pos")
-    names = motion.dof_names or [f"dof_{i:02d}" for i in range(motion.dof_pos.shape[1])]
-    idx = np.sort(np.argsort(-motion.dof_pos.std(0), kind='stable')[:n])
-    return [names[i] for i in idx]
+def errors_per_joint(gt: Motion, rec: Motion) -> tuple[dict[str, float], str]:
+    "`(errors by name, axis label)`: DOF RMSE in rad (robots) or joint position error in mm, root frame (skeletons)."
+    if gt.dof_pos is not None: return joint_errors(gt, rec), 'RMSE (rad)'
+    return body_errors(gt, rec), 'position error (mm, root frame)'
 
-def _dof_names(m: Motion) -> list[str]:
-    return m.dof_names or [f"dof_{i:02d}" for i in range(m.dof_pos.shape[1])]
+# %% ../nbs/30_plots.ipynb #eb707bfc
+def joint_angles(motion: Motion, ref: Motion | None = None) -> np.ndarray:
+    "(T, J) signed angle (rad) of each joint's local rotation from `ref`'s frame 0, about its main axis in `ref`."
+    ref = motion if ref is None else ref
+    for m in (motion, ref):
+        if m.joint_quat_wxyz is None: raise ValueError(f"joint_angles: motion {m.name!r} has no joint_quat_wxyz")
+    if motion.joint_quat_wxyz.shape[1:] != ref.joint_quat_wxyz.shape[1:]:
+        raise ValueError(f"joint_angles: motion {motion.name!r} has {motion.joint_quat_wxyz.shape[1]} joints, "
+                         f"{ref.name!r} {ref.joint_quat_wxyz.shape[1]}; expected equal")
+    rel = lambda m: quat_to_expmap(quat_mul(quat_conj(ref.joint_quat_wxyz[:1]), m.joint_quat_wxyz))   # (T, J, 3)
+    r = rel(ref)
+    axis = np.linalg.eigh(np.einsum('tji,tjk->jik', r, r))[1][..., -1]          # (J, 3) largest second moment
+    axis *= np.where((r * axis[None]).sum((0, 2)) < 0, -1.0, 1.0)[:, None]      # sign: mostly positive angles
+    return (rel(motion) * axis[None]).sum(-1)
+
+def curve_names(m: Motion) -> list[str]:
+    "Names of a motion's trajectory curves: its DOF (robots) or its joints (skeletons)."
+    if m.dof_pos is not None: return list(m.dof_names or [f"dof_{i:02d}" for i in range(m.dof_pos.shape[1])])
+    if m.joint_quat_wxyz is None: raise ValueError(f"motion {m.name!r} has neither dof_pos nor joint_quat_wxyz")
+    return list(m.joint_names or [f"joint_{i}" for i in range(m.joint_quat_wxyz.shape[1])])
+
+def trajectories(motion: Motion, ref: Motion | None = None) -> tuple[np.ndarray, list[str], str]:
+    "`(curves (T, C), names, axis label)`: a robot's DOF angles, or a skeleton's `joint_angles` against `ref`."
+    if motion.dof_pos is not None: return motion.dof_pos, curve_names(motion), 'angle (rad)'
+    return joint_angles(motion, ref), curve_names(motion), 'joint angle from frame 0, main axis (rad)'
+
+def default_joints(motion: Motion, n: int = 4) -> list[str]:
+    "The `n` curve names of `motion` whose `trajectories` have the largest standard deviation, in joint order."
+    curves, names, _ = trajectories(motion)
+    idx = np.sort(np.argsort(-curves.std(0), kind='stable')[:n])
+    return [names[i] for i in idx]
 
 # %% ../nbs/30_plots.ipynb #0c4cd1b8
 def plot_code_usage(usage: CodeUsage | np.ndarray, sort: bool = True, ax=None, highlight: int | None = None):
@@ -269,37 +305,39 @@ def plot_usage_history(history: Sequence[dict] | str | Path, ax=None):
 def _time(m: Motion) -> np.ndarray: return np.arange(m.n_frames) / m.fps
 
 def _columns(m: Motion, joints) -> list[int]:
-    names = _dof_names(m)
+    names, kind = curve_names(m), 'DOF' if m.dof_pos is not None else 'joint'
     bad = [j for j in joints if j not in names]
-    if bad: raise ValueError(f"motion {m.name!r}: no DOF {bad}; its DOF: {', '.join(names[:6])}, ...")
+    if bad: raise ValueError(f"motion {m.name!r}: no {kind} {bad}; its {kind}s: {', '.join(names[:6])}, ...")
     return [names.index(j) for j in joints]
 
 def plot_trajectories(gt: Motion, rec: Motion | None = None, joints: Sequence[str] | None = None,
                       frames: tuple[int, int] | None = None, ax=None):
-    "Angles (rad) of `joints` against time: `gt` solid, `rec` dashed (default joints: `default_joints(gt)`)."
-    if gt.dof_pos is None: raise ValueError(f"plot_trajectories: motion {gt.name!r} has no dof_pos")
+    "`trajectories` (rad) of `joints` against time: `gt` solid, `rec` dashed (default joints: `default_joints(gt)`)."
     if rec is not None: _check_pair(gt, rec)
+    yg, _, label = trajectories(gt)
+    yr = trajectories(rec, gt)[0] if rec is not None else None
     joints = list(joints) if joints is not None else default_joints(gt)
     a, b = frames if frames is not None else (0, gt.n_frames)
     fig, ax = _fig_ax(ax, (8, 3.5))
     t = _time(gt)[a:b]
     for i, (j, c) in enumerate(zip(joints, _columns(gt, joints))):
         col = f'C{i % 10}'
-        ax.plot(t, gt.dof_pos[a:b, c], color=col, label=j.removesuffix('_joint'))
-        if rec is not None: ax.plot(t, rec.dof_pos[a:b, c], color=col, ls='--')
-    ax.set_xlabel('time (s)'); ax.set_ylabel('angle (rad)')
+        ax.plot(t, yg[a:b, c], color=col, label=j.removesuffix('_joint'))
+        if yr is not None: ax.plot(t, yr[a:b, c], color=col, ls='--')
+    ax.set_xlabel('time (s)'); ax.set_ylabel(label)
     ax.set_title(f"{gt.name}: ground truth (solid)" + (" vs reconstruction (dashed)" if rec is not None else ""))
     ax.legend(fontsize=7, ncol=2, loc='best')
     return fig
 
 def plot_joint_errors(gt: Motion, rec: Motion, ax=None, highlight: Sequence[str] = ()):
-    "Bars of the RMSE (rad) of every DOF of `rec` against `gt`; `highlight` DOF in red."
-    err = joint_errors(gt, rec)
+    "Bars of `errors_per_joint` of `rec` against `gt` (DOF RMSE, rad, or joint error, mm); `highlight` in red."
+    err, label = errors_per_joint(gt, rec)
     fig, ax = _fig_ax(ax, (8, 3))
     ax.bar(range(len(err)), list(err.values()), color=['tab:red' if n in highlight else 'tab:blue' for n in err])
     ax.set_xticks(range(len(err)), [n.removesuffix('_joint') for n in err], rotation=90, fontsize=7)
-    ax.set_ylabel('RMSE (rad)'); ax.set_title(f"{gt.name}: error per joint (DOF RMSE "
-                                              f"{dof_rmse(rec.dof_pos, gt.dof_pos):.3f} rad)")
+    total = (f"DOF RMSE {dof_rmse(rec.dof_pos, gt.dof_pos):.3f} rad" if gt.dof_pos is not None
+             else f"MPJPE {np.mean(list(err.values())):.1f} mm")
+    ax.set_ylabel(label); ax.set_title(f"{gt.name}: error per joint ({total})")
     return fig
 
 def plot_root_path(gt: Motion, rec: Motion | None = None, ax=None, frame: int | None = None):
@@ -315,11 +353,19 @@ def plot_root_path(gt: Motion, rec: Motion | None = None, ax=None, frame: int | 
     return fig
 
 # %% ../nbs/30_plots.ipynb #ccbca5c5
-def _stick(ax, pos: np.ndarray, parents: np.ndarray, color: str, title: str, half: float = 1.0):
+def view_box(pos: np.ndarray, margin: float = 1.1) -> tuple[float, float]:
+    "`(half, z0)`: a cube of side `2 half` from height `z0` that holds every pose of `pos` (T, B, 3) m around its root."
+    p = np.asarray(pos, np.float64)
+    lo, hi = float(p[..., 2].min()), float(p[..., 2].max())
+    reach = float(np.linalg.norm(p[..., :2] - p[:, :1, :2], axis=-1).max())   # farthest body from the root, top view
+    half = margin * max((hi - lo) / 2, reach, 0.25)
+    return half, (lo + hi) / 2 - half
+
+def _stick(ax, pos: np.ndarray, parents: np.ndarray, color: str, title: str, box: tuple[float, float]):
     for s in segments(pos, parents): ax.plot(*s.T, color=color, lw=2)
     ax.scatter(*pos.T, color=color, s=8)
-    cx, cy = pos[0, :2]
-    ax.set_xlim(cx - half, cx + half); ax.set_ylim(cy - half, cy + half); ax.set_zlim(0, 2 * half)
+    (cx, cy), (half, z0) = pos[0, :2], box
+    ax.set_xlim(cx - half, cx + half); ax.set_ylim(cy - half, cy + half); ax.set_zlim(z0, z0 + 2 * half)
     ax.set_box_aspect((1, 1, 1)); ax.set_xlabel('x'); ax.set_ylabel('y'); ax.set_zlabel('z')
     ax.set_title(title, fontsize=9)
 
@@ -330,10 +376,12 @@ def plot_stick_figure(gt: Motion, rec: Motion | None = None, frame: int = 0, mod
         raise ValueError(f"plot_stick_figure: frame {frame}, motion {gt.name!r} has {gt.n_frames}")
     fig = fig or _figure((8 if rec is not None else 4, 4))
     pairs = [(gt, 'tab:blue', 'ground truth')] + ([(rec, 'tab:orange', 'reconstruction')] if rec is not None else [])
+    box = None
     for i, (m, color, lab) in enumerate(pairs):
-        pos, parents, _ = skeleton(m.slice(frame, frame + 1), model)
-        _stick(fig.add_subplot(1, len(pairs), i + 1, projection='3d'), pos[0], parents, color,
-               f"{m.name} {lab}, frame {frame} ({frame / m.fps:.2f} s)")
+        pos, parents, _ = skeleton(m, model)
+        box = box or view_box(pos)                                  # the ground truth's box for both views
+        _stick(fig.add_subplot(1, len(pairs), i + 1, projection='3d'), pos[frame], parents, color,
+               f"{lab}, frame {frame} ({frame / m.fps:.2f} s)", box)
     return fig
 
 # %% ../nbs/30_plots.ipynb #abc7f016

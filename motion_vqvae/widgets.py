@@ -13,9 +13,11 @@ from typing import Sequence
 import numpy as np
 
 from .io import Motion
-from .kinematics import KinematicModel, dof_rmse
-from .plots import (CodeUsage, code_snippet, code_usage, codebook_vectors, default_joints, joint_errors,
-                                load_history, pca_2d, skeleton, usage_history)
+from .kinematics import KinematicModel
+from .metrics import clip_metrics
+from .plots import (CodeUsage, code_snippet, code_usage, codebook_vectors, curve_names, default_joints,
+                                dof_order, errors_per_joint, load_history, pca_2d, skeleton, trajectories,
+                                usage_history, view_box)
 
 try:
     import ipywidgets as widgets
@@ -26,13 +28,11 @@ except ImportError as e:
                       "pip install 'motion_vqvae[widgets]'") from e
 
 # %% auto #0
-__all__ = ['logger', 'TrajectoryWidget', 'CodebookWidget']
+__all__ = ['logger', 'TrajectoryWidget', 'metrics_text', 'CodebookWidget']
 
 # %% ../nbs/31_widgets.ipynb #85485654
 logger = logging.getLogger(__name__)
 
-def _names(m: Motion) -> list[str]:
-    return m.dof_names or [f"dof_{i:02d}" for i in range(m.dof_pos.shape[1])]
 
 def _bones(pos: np.ndarray, parents: np.ndarray) -> tuple[list, list, list]:
     "x, y, z lists of the bone segments of one pose (B, 3), segments separated by None (plotly line gaps)."
@@ -46,28 +46,29 @@ def _bones(pos: np.ndarray, parents: np.ndarray) -> tuple[list, list, list]:
 class TrajectoryWidget(widgets.VBox):
     "Ground truth vs reconstruction of motion clips: trajectories, errors per joint, root path, 3-D stick figures."
     def __init__(self,
-                 motions: Sequence[Motion],                 # ground-truth clips (robot motions with dof_pos)
+                 motions: Sequence[Motion],                 # ground-truth clips (robots: dof_pos; skeletons)
                  tokenizer=None,                            # a MotionTokenizer: reconstructs the clips when shown
                  reconstructions: Sequence[Motion] | None = None,  # or the reconstructions, in the order of `motions`
                  model: KinematicModel | None = None,
                  # for the stick figure (default: the tokenizer's, else the G1)
-                 joints: Sequence[str] | None = None):      # DOF shown first (default: the 4 that move most)
+                 joints: Sequence[str] | None = None):      # DOF or joints shown first (default: 4 that move most)
         motions = list(motions)
         if not motions: raise ValueError("TrajectoryWidget: no motions given")
         if tokenizer is None and reconstructions is None:
             raise ValueError("TrajectoryWidget: give a tokenizer or the reconstructions")
         if reconstructions is not None and len(reconstructions) != len(motions):
             raise ValueError(f"TrajectoryWidget: {len(reconstructions)} reconstructions for {len(motions)} motions")
-        bad = [m.name for m in motions if m.dof_pos is None]
+        bad = [m.name for m in motions if m.dof_pos is None and (m.joint_quat_wxyz is None or m.parents is None)]
         if bad:
-            raise ValueError(f"TrajectoryWidget: motions {bad} have no dof_pos (the trajectory view needs robot DOF)")
+            raise ValueError(f"TrajectoryWidget: motions {bad} have neither dof_pos (a robot) nor joint_quat_wxyz and "
+                             "parents (a skeleton)")
         self.motions = {m.name: m for m in motions}
         self.tokenizer = tokenizer
         self.model = model if model is not None else (tokenizer.kinematics[0] if tokenizer is not None else None)
         self._recs = {m.name: r for m, r in zip(motions, reconstructions)} if reconstructions is not None else {}
         self._cache = {}
         first = motions[0]
-        names = _names(first)
+        names = curve_names(first)
         self.clip = widgets.Dropdown(options=list(self.motions), description='clip')
         self.joints = widgets.SelectMultiple(options=names, value=tuple(joints or default_joints(first)),
                                              rows=8, description='joints')
@@ -123,28 +124,46 @@ class TrajectoryWidget(widgets.VBox):
 
 # %% ../nbs/31_widgets.ipynb #bac5efa9
 def _clip_data(self, name: str) -> dict:
-    "Reconstruction, body positions and errors of clip `name` (computed once)."
+    "Reconstruction, curves, body positions, errors and metrics of clip `name` (computed once)."
     if name not in self._cache:
         gt = self.motions[name]
         rec = self._recs.get(name)
         if rec is None: rec = self._recs[name] = self.tokenizer.reconstruct(gt)
-        (pg, parents, _), (pr, _, _) = skeleton(gt, self.model), skeleton(rec, self.model)
-        self._cache[name] = dict(gt=gt, rec=rec, pos_gt=pg, pos_rec=pr, parents=parents, err=joint_errors(gt, rec))
+        km = order = None
+        if gt.dof_pos is not None:
+            km = self.model if self.model is not None else KinematicModel.g1()
+            order = dof_order(gt, km)
+        (pg, parents, _), (pr, _, _) = skeleton(gt, km), skeleton(rec, km)
+        (cg, names, label), (err, err_label) = trajectories(gt), errors_per_joint(gt, rec)
+        self._cache[name] = dict(gt=gt, rec=rec, pos_gt=pg, pos_rec=pr, parents=parents, box=view_box(pg),
+                                 names=names, curves_gt=cg, curves_rec=trajectories(rec, gt)[0], label=label,
+                                 err=err, err_label=err_label, metrics=clip_metrics(gt, rec, km, order))
     return self._cache[name]
+
+def metrics_text(r: dict) -> str:
+    "One line of `metrics.clip_metrics` results: DOF RMSE (robots), MPJPE, PA-MPJPE, acceleration error, foot skating."
+    parts = [f"DOF RMSE {r['dof_rmse_rad']:.4f} rad"] if 'dof_rmse_rad' in r else []
+    if 'mpjpe_mm' in r: parts.append(f"MPJPE {r['mpjpe_mm']:.1f} mm")
+    if 'pa_mpjpe_mm' in r:
+        parts += [f"PA-MPJPE {r['pa_mpjpe_mm']:.1f} mm", f"accel. error {r['accel_error_mm']:.2f} mm/frame²",
+                  f"foot skating {r['foot_skate_ratio']:.1%} (ground truth {r['foot_skate_ratio_gt']:.1%})"]
+    return ', '.join(parts)
 
 def _show_clip(self):
     "Switch to the clip of the dropdown: reset the sliders, redraw every figure."
     d = self.data = self._clip_data(self.clip.value)
     gt, rec, T = d['gt'], d['rec'], d['gt'].n_frames
-    names = _names(gt)
+    names = d['names']
     keep = tuple(j for j in self.joints.value if j in names) or tuple(default_joints(gt))
     if list(self.joints.options) != names: self.joints.options = names
     for s in (self.frame, self.play): s.value, s.min, s.max = 0, 0, T - 1
     self.frames.min, self.frames.max = 0, T - 1
     self.frames.value = (0, T - 1)
     self.info.value = (f"<b>{html.escape(gt.name)}</b>: {T} frames, {gt.duration:.2f} s at {gt.fps:g} fps<br>"
-                       f"DOF RMSE {dof_rmse(rec.dof_pos, gt.dof_pos):.4f} rad")
+                       + metrics_text(d['metrics']))
+    self.fig_traj.layout.yaxis.title = d['label']
     with self.fig_err.batch_update():
+        self.fig_err.layout.yaxis.title = d['err_label']
         self.fig_err.data[0].x = [n.removesuffix('_joint') for n in d['err']]
         self.fig_err.data[0].y = list(d['err'].values())
     with self.fig_root.batch_update():
@@ -154,16 +173,16 @@ def _show_clip(self):
     self._draw_frame()
 
 def _draw_trajectories(self):
-    "One solid (ground truth) and one dashed (reconstruction) line per chosen DOF; chosen DOF red in the error bars."
+    "One solid (ground truth) and one dashed (reconstruction) line per chosen joint, red in the error bars."
     d = self.data
-    gt, rec = d['gt'], d['rec']
-    t, names = np.arange(gt.n_frames) / gt.fps, _names(gt)
+    gt = d['gt']
+    t, names = np.arange(gt.n_frames) / gt.fps, d['names']
     traces = []
     for i, j in enumerate(self.joints.value):
         c, color = names.index(j), _COLORS[i % len(_COLORS)]
         short = j.removesuffix('_joint')
-        traces += [go.Scatter(x=t, y=gt.dof_pos[:, c], name=short, line=dict(color=color), legendgroup=short),
-                   go.Scatter(x=t, y=rec.dof_pos[:, c], name=f'{short} (rec.)', line=dict(color=color, dash='dash'),
+        traces += [go.Scatter(x=t, y=d['curves_gt'][:, c], name=short, line=dict(color=color), legendgroup=short),
+                   go.Scatter(x=t, y=d['curves_rec'][:, c], name=f'{short} (rec.)', line=dict(color=color, dash='dash'),
                               legendgroup=short, showlegend=False)]
     with self.fig_traj.batch_update():
         self.fig_traj.data = []
@@ -186,9 +205,10 @@ def _draw_frame(self):
     with self.fig_stick.batch_update():
         for k, (tr, pos) in enumerate(zip(self.fig_stick.data, (d['pos_gt'][f], d['pos_rec'][f]))):
             tr.x, tr.y, tr.z = _bones(pos, d['parents'])
-            cx, cy = pos[0, :2]
+            (cx, cy), (h, z0) = pos[0, :2], d['box']        # a cube round the root that holds the whole clip
             scene = self.fig_stick.layout['scene' if k == 0 else 'scene2']
-            scene.xaxis.range, scene.yaxis.range, scene.zaxis.range = [cx - 1, cx + 1], [cy - 1, cy + 1], [0, 2]
+            scene.xaxis.range, scene.yaxis.range = [cx - h, cx + h], [cy - h, cy + h]
+            scene.zaxis.range = [z0, z0 + 2 * h]
         self.fig_stick.layout.annotations[0].text = f"ground truth, frame {f} ({f / gt.fps:.2f} s)"
     with self.fig_root.batch_update():
         self.fig_root.data[2].x = [gt.root_pos[f, 0], rec.root_pos[f, 0]]
@@ -306,14 +326,15 @@ def _show_code(self):
     "The chosen code: red bar, circled point, its decoded snippet and where it occurs."
     c = self.code.value
     sn = code_snippet(self.tokenizer, c, self.repeat)
-    names, t = _names(sn), np.arange(sn.n_frames) / sn.fps
-    traces = [go.Scatter(x=t, y=sn.dof_pos[:, names.index(j)], name=j.removesuffix('_joint'),
+    (curves, names, label), t = trajectories(sn), np.arange(sn.n_frames) / sn.fps
+    traces = [go.Scatter(x=t, y=curves[:, names.index(j)], name=j.removesuffix('_joint'),
                          line_color=_COLORS[i % 10])
               for i, j in enumerate(default_joints(sn, self.n_joints))]
     with self.fig_snippet.batch_update():
         self.fig_snippet.data = []
         self.fig_snippet.add_traces(traces)
         self.fig_snippet.layout.title = f"code {c} decoded ({self.repeat} tokens, {sn.n_frames} frames)"
+        self.fig_snippet.layout.yaxis.title = label
     n = len(self.usage.counts)
     with self.fig_pca.batch_update():
         self.fig_pca.data[0].marker.size = [16 if k == c else 7 for k in range(n)]
