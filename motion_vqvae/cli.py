@@ -274,8 +274,9 @@ def _summary_lines(out: Path, m: dict) -> list[str]:
     f = lambda k, fmt: format(m[k], fmt) if isinstance(m.get(k), (int, float)) else 'n/a'
     return [f"run directory: {out}  (tokenizer files; checkpoints in {out/'checkpoints'})",
             f"iterations {m.get('iteration')}, training wall time {f('wall_time_s', '.1f')} s",
-            f"final val: MPJPE {f('val/mpjpe_mm', '.1f')} mm, DOF RMSE {f('val/dof_rmse', '.4f')} rad, "
-            f"perplexity {f('val/perplexity', '.1f')}, codes used {f('val/code_usage', '.1%')}",
+            f"final val: MPJPE {f('val/mpjpe_mm', '.1f')} mm, "
+            + (f"DOF RMSE {f('val/dof_rmse', '.4f')} rad, " if 'val/dof_rmse' in m else '')
+            + f"perplexity {f('val/perplexity', '.1f')}, codes used {f('val/code_usage', '.1%')}",
             f"training set: perplexity {f('train/perplexity', '.1f')}, codes used {f('train/code_usage', '.1%')}",
             f"rate: {f('tokens_per_second', 'g')} tokens/s, {f('bits_per_second', 'g')} bits/s (nominal)"]
 
