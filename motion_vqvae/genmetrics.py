@@ -266,7 +266,7 @@ def generation_metrics(generated: Sequence[Motion] | Mapping[str, Sequence[Motio
     lg, lh = _limits(gen, km), _limits(held, km)
     out['joint_limits'] = None if lg is None or lh is None else dict(generated=lg, heldout=lh)
     out['frechet'] = _frechet(gen, held, train, cov, window_s)
-    div = [diversity(g, km, prompt_frames) for g in groups.values() if len(g) > 1]
+    div = [diversity([_trim(m, prompt_frames, end_frames) for m in g], km) for g in groups.values() if len(g) > 1]
     out['diversity_mm'] = None if not div or None in div else float(np.mean(div))
     data_max = max(max_frame_jump(m) for m in (train or held))
     fj = dict(data_max_rad=data_max, generated_max_rad=max(max_frame_jump(m) for m in gen))
