@@ -52,6 +52,10 @@ def estimate_floor(motions: Sequence[Motion], km: KinematicModel | str | None = 
     if not jps or any(j is None for j in jps):
         raise ValueError("estimate_floor: needs at least one clip, each with joint positions (a robot with a model "
                          "or a skeleton)")
+    return _floor(jps)
+
+def _floor(jps: Sequence[JointPositions]) -> float:
+    "The lowest contact height of clips' joint positions."
     return min(contact_height(j) for j in jps)
 
 # %% ../nbs/08_genmetrics.ipynb #6b1de5e0
@@ -68,7 +72,7 @@ def depth_summary(depth: np.ndarray, tol: float = FLOOR_TOL_M) -> dict:
 
 def floor_penetration(motion: Motion, km: KinematicModel | str | None = None, floor: float | None = None,
                       tol: float = FLOOR_TOL_M) -> dict | None:
-    "`depth_summary` of a motion below `floor` (None: its own `estimate_floor`), with `floor_m`; None without a model."
+    "`depth_summary` of a motion below `floor` (None: its own contact height), with `floor_m`; None without a model."
     jp = joint_positions(motion, km)
     if jp is None: return None
     floor = contact_height(jp) if floor is None else float(floor)
@@ -257,10 +261,11 @@ def generation_metrics(generated: Sequence[Motion] | Mapping[str, Sequence[Motio
     out = dict(clips=dict(generated=len(gen), heldout=len(held), train=len(train)),
                frames=dict(generated=sum(m.n_frames for m in gen), heldout=sum(m.n_frames for m in held),
                            train=sum(m.n_frames for m in train)))
+    out['foot_skate_ratio'] = out['floor_penetration'] = None
     if all(j is not None for j in jg + jh):
         sg, sh = _skate(jg, gen), _skate(jh, held)
         out['foot_skate_ratio'] = dict(generated=sg, heldout=sh, ratio=sg / sh if sh > 0 else None)
-        floor = estimate_floor(held, km)
+        floor = _floor(jh)
         pen = lambda jps: depth_summary(np.concatenate([penetration_depth(j, floor) for j in jps]))
         out['floor_penetration'] = dict(floor_m=floor, tol_m=FLOOR_TOL_M, generated=pen(jg), heldout=pen(jh))
     lg, lh = _limits(gen, km), _limits(held, km)
