@@ -30,7 +30,7 @@ from .distributed import DistInfo, all_reduce_mean, barrier, init_distributed, w
 from .features import extract_features, feature_kwargs_from_config, start_pose
 from .io import Motion
 from .precision import WarmupMultiStep, build_adamw, precision_autocast, resolve_amp, resolve_device
-from .rate import entropy_rate, model_rate
+from .rate import entropy_bits, entropy_rate, model_rate
 from .rundir import (MetricsLog, RunDir, atomic_path, atomic_write_text, rng_state, seed_everything,
                                  set_rng_state, to_plain)
 from .tokenizer import MotionCodes, MotionTokenizer
@@ -126,6 +126,7 @@ class PriorConfig:
     dropout: float = 0.1
     block_steps: int = 32           # context, in token steps
     factorize: bool = True          # FSQ codes as their digits (one sub-token per FSQ channel)
+    ordinal: bool = True            # FSQ digits: their level values in and a Gaussian term over levels out
     # labels
     labels: str | dict | None = None   # None, 'name' (clip name without its number), {clip: label} or a file of it
     cond_dropout: float = 0.1       # chance a training window's label is dropped (unconditional sampling)
@@ -299,7 +300,16 @@ class TokenPrior(nn.Module):
         self.register_buffer('offsets', off, persistent=False)
         self.register_buffer('head_index', off[:, None] + torch.minimum(j, voc[:, None] - 1), persistent=False)
         self.register_buffer('head_pad', j >= voc[:, None], persistent=False)   # (S, vmax): not in the slot's vocab
+        self.ordinal = bool(cfg.ordinal and layout.levels is not None)
+        if self.ordinal:                                        # FSQ digits are ordered levels in [-1, 1]
+            lin = lambda v: torch.linspace(-1, 1, v)
+            self.register_buffer('id_values', torch.cat([*map(lin, layout.slot_vocab), torch.zeros(1)]),
+                                 persistent=False)
+            self.register_buffer('slot_values', torch.stack([F.pad(lin(v), (0, vmax - v)) for v in layout.slot_vocab]),
+                                 persistent=False)
+            self.value_in, self.ordinal_head = nn.Linear(1, E), nn.Linear(E, 2)
         self.apply(self._init_weights)
+        if self.ordinal: nn.init.constant_(self.ordinal_head.bias, -4.0)   # starts flat: softplus(-4) ~ 0.02
         self.tokenizer: MotionTokenizer | None = None           # set by `load` / the trainer; used to decode
 
     def _init_weights(self, m: nn.Module) -> None:
@@ -322,11 +332,15 @@ class TokenPrior(nn.Module):
         inp = torch.cat([ids.new_full((B, 1), self.layout.vocab_size), ids[:, :-1]], 1)
         pos = torch.arange(n * S, device=tokens.device)
         x = self.tok_emb(inp) + self.slot_emb(pos % S) + self.step_emb(pos // S)
+        if self.ordinal: x = x + self.value_in(self.id_values[inp][..., None])
         lab = tokens.new_zeros(B) if labels is None else labels
         x = self.drop(x + self.label_emb(lab)[:, None])
         for b in self.blocks: x = b(x)
         h = self.ln_f(x).view(B, n, S, -1)
         out = torch.einsum('bnse,sve->bnsv', h, self.head.weight[self.head_index])
+        if self.ordinal:                                        # - precision * (level - mean)^2
+            mu, prec = self.ordinal_head(h).unbind(-1)
+            out = out - F.softplus(prec)[..., None] * (self.slot_values - mu[..., None]) ** 2
         return out.masked_fill(self.head_pad, float('-inf'))
 
     def forward(self, tokens: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -387,8 +401,11 @@ def evaluate(self: TokenPrior, motions: Sequence[Motion], label: str | None = No
             code_hits += int(ch.sum()); n_codes += ch.numel()
     self.train(was)
     rate = tok.rate if tok.fps is not None else model_rate(tok.model, motions[0].fps)
+    sub = np.concatenate([self.layout.to_slots(c) for c in codes])
+    sub_h = sum(entropy_bits(np.bincount(sub[:, s], minlength=v)) for s, v in enumerate(self.layout.slot_vocab))
     return dict(bits_per_second=bits / secs, nominal_bits_per_second=rate.bits_per_second,
-                unigram_bits_per_second=entropy_rate(codes, rate), token_accuracy=hits / n_sub,
+                unigram_bits_per_second=entropy_rate(codes, rate),
+                subtoken_unigram_bits_per_second=sub_h * rate.steps_per_second, token_accuracy=hits / n_sub,
                 code_accuracy=code_hits / n_codes, bits_per_step=bits / sum(len(c) for c in codes),
                 seconds=secs, clips=clips)
 
