@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import re
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -34,6 +35,7 @@ from .rate import entropy_bits, entropy_rate, model_rate
 from .rundir import (MetricsLog, RunDir, atomic_path, atomic_write_text, rng_state, seed_everything,
                                  set_rng_state, to_plain)
 from .tokenizer import MotionCodes, MotionTokenizer
+from .trainer import StopSignals
 
 # %% auto #0
 __all__ = ['logger', 'PRIOR_FILES', 'PRIOR_CHECKPOINT_FORMAT', 'TokenLayout', 'PriorConfig', 'prior_recipe_path', 'clip_label',
@@ -572,7 +574,7 @@ class PriorTrainer:
                  progress: bool | None = None):
         cfg = config if isinstance(config, PriorConfig) else PriorConfig.from_dict(config or {})
         self.tokenizer, self.out_dir, self.progress = tokenizer, Path(out_dir), progress
-        self.rundir, self._wandb = RunDir(self.out_dir), None
+        self.rundir, self._wandb, self.stop_signals = RunDir(self.out_dir), None, StopSignals()
         ck = self.rundir.latest_checkpoint() if resume else None
         if ck is not None: cfg = PriorConfig.from_dict(_load_prior_checkpoint(ck)['config'])
         have = [p for p in (*self.out_dir.glob('checkpoints/*.pt'), *(self.out_dir/f for f in PRIOR_FILES))
@@ -682,7 +684,9 @@ def train_step(self: PriorTrainer) -> dict:
     clip = self.config.grad_clip if self.config.grad_clip > 0 else float('inf')
     gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
     self.scaler.step(self.optimizer); self.scaler.update(); self.scheduler.step()
-    (mean,) = all_reduce_mean([loss], self.dist)
+    flags = [torch.tensor(f, device=self.device) for f in self.stop_signals.flags()]
+    mean, n_int, n_term = all_reduce_mean([loss, *flags], self.dist)    # the ranks' mean loss and stop signals
+    self.stop_signals.agree(n_int, n_term)
     if not math.isfinite(mean): raise RuntimeError(f"prior training diverged at iteration {self.iteration + 1}: "
                                                    f"loss {mean}; try a lower lr")
     return {'loss': mean, 'bits_per_step': mean * self.layout.slots / math.log(2), 'grad_norm': float(gn), 'lr': lr}
@@ -727,7 +731,8 @@ def fit(self: PriorTrainer, iters: int | None = None) -> dict:
     self._start_wandb()
     barrier(self.dist)
     show = (self.progress if self.progress is not None else sys.stderr.isatty()) and self.dist.is_main
-    with tqdm(total=stop, initial=self.iteration, disable=not show, desc='prior', unit='it', dynamic_ncols=True) as bar:
+    bar = tqdm(total=stop, initial=self.iteration, disable=not show, desc='prior', unit='it', dynamic_ncols=True)
+    with bar, self.stop_signals:
         while self.iteration < stop:
             t0 = time.perf_counter()
             m = self.train_step()
@@ -740,9 +745,21 @@ def fit(self: PriorTrainer, iters: int | None = None) -> dict:
                 means = self.metrics_log.take_means()
                 if means: self._record({'split': 'train', **means})
             if last or (cfg.eval_every and self.iteration % cfg.eval_every == 0): self.validate()
-            if last or self.iteration == stop or (cfg.save_every and self.iteration % cfg.save_every == 0):
-                self.save_checkpoint()
+            saved = last or self.iteration == stop or bool(cfg.save_every and self.iteration % cfg.save_every == 0)
+            if saved: self.save_checkpoint()
+            if self.stop_signals.pending(shared=self.dist.enabled) is not None: self._stop_for_signal(saved)
     return self._finish() if self.iteration >= cfg.total_iter else self.summary()
+
+@patch
+def _stop_for_signal(self: PriorTrainer, saved: bool) -> None:
+    "Save a checkpoint (unless just `saved`) and leave: KeyboardInterrupt for SIGINT, SystemExit for SIGTERM."
+    p = self.rundir.latest_checkpoint() if saved else self.save_checkpoint()
+    sig = self.stop_signals.pending(shared=self.dist.enabled)
+    msg = (f"prior training stopped by {signal.Signals(sig).name} at iteration {self.iteration}; checkpoint saved to "
+           f"{p}. Continue with resume=True (motion-vqvae prior train ... --resume).")
+    if self.dist.is_main: logger.warning(msg)
+    if sig == signal.SIGINT: raise KeyboardInterrupt(msg)
+    raise SystemExit(msg)
 
 @patch
 def summary(self: PriorTrainer) -> dict:
@@ -763,7 +780,7 @@ def _finish(self: PriorTrainer) -> dict:
     barrier(self.dist)
     return s
 
-# %% ../nbs/22_prior.ipynb #839fb498
+# %% ../nbs/22_prior.ipynb #8898b6e9
 def max_frame_jump(motion: Motion, start: int = 0, stop: int | None = None) -> float:
     "Largest frame-to-frame change of any DOF (rad) or joint rotation angle (rad) between frames `start..stop`."
     if motion.dof_pos is not None: x = motion.dof_pos[start:stop]; return float(np.abs(np.diff(x, axis=0)).max())
