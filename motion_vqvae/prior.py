@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import re
+import shutil
 import signal
 import sys
 import time
@@ -27,7 +28,7 @@ from tqdm import tqdm
 from .batches import InfiniteLoader
 from .config import ConfigError, parse_overrides, read_yaml, recipes_dir
 from .data import _add_mirrors
-from .distributed import DistInfo, all_reduce_mean, barrier, init_distributed, wrap_ddp
+from .distributed import all_reduce_mean, barrier, init_distributed, wrap_ddp
 from .features import extract_features, feature_kwargs_from_config, start_pose
 from .io import Motion
 from .precision import WarmupMultiStep, build_adamw, precision_autocast, resolve_amp, resolve_device
@@ -507,12 +508,12 @@ PRIOR_CHECKPOINT_FORMAT = 'motion_vqvae.prior_checkpoint'
 
 @patch
 def save(self: TokenPrior, path: str | Path, summary: dict | None = None) -> Path:
-    "Write the prior's files (and a copy of its tokenizer in `tokenizer/`, unless already there) to `path`."
+    "Write the prior's files and a copy of its tokenizer (`tokenizer/`) to `path`."
     from safetensors.torch import save_file
     d = Path(path)
     d.mkdir(parents=True, exist_ok=True)
     tok = _check_tokenizer(self)
-    if not (d/'tokenizer'/'model.safetensors').is_file(): tok.save(d/'tokenizer', overwrite=True)
+    tok.save(d/'tokenizer', overwrite=True)
     atomic_write_text(self.config.yaml_text(), d/'prior_config.yaml')
     with atomic_path(d/'prior.safetensors') as tmp:
         save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, str(tmp),
@@ -583,9 +584,11 @@ class PriorTrainer:
             raise FileExistsError(f"{self.out_dir}: already holds a prior run ({have[0]}); pass resume (--resume) to "
                                   "continue it or overwrite (--overwrite) to replace it")
         self._build(cfg, motions)
+        self._fresh = ck is None
         if ck is not None: self.load_checkpoint(ck)
-        elif have and self.dist.is_main:
+        elif self.dist.is_main:                                 # a new run: the previous one's files go
             for p in have: p.unlink()
+            shutil.rmtree(self.out_dir/'tokenizer', ignore_errors=True)
 
 # %% ../nbs/22_prior.ipynb #8ac3e47a
 def _split(cfg: PriorConfig, tokenizer: MotionTokenizer, motions: Sequence[Motion]) -> tuple[list, list]:
@@ -725,8 +728,9 @@ def fit(self: PriorTrainer, iters: int | None = None) -> dict:
     stop = cfg.total_iter if iters is None else min(cfg.total_iter, self.iteration + int(iters))
     if self.dist.is_main:
         self.rundir.prepare(cfg.yaml_text())
-        if not (self.out_dir/'tokenizer'/'model.safetensors').is_file():
-            self.tokenizer.save(self.out_dir/'tokenizer', overwrite=True)
+        if self._fresh or not (self.out_dir/'tokenizer'/'model.safetensors').is_file():
+            self.tokenizer.save(self.out_dir/'tokenizer', overwrite=True)     # an unfinished run loads with it
+            self._fresh = False
         self.metrics_log.rewrite()
     self._start_wandb()
     barrier(self.dist)
