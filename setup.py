@@ -36,7 +36,7 @@ setuptools.setup(
     keywords=cfg['keywords'],
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
-    package_data={cfg['lib_path']: ['assets/*', 'configs/*.yaml']},
+    package_data={cfg['lib_path']: ['assets/*', 'configs/*.yaml', 'configs/prior/*.yaml']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'widgets': cfg.get('widgets_requirements', '').split()},
     python_requires='>=' + min_python,

@@ -17,8 +17,8 @@ from .config import ConfigError, load_config, parse_overrides
 # %% auto #0
 __all__ = ['UserError', 'resolve_dof_names', 'inspect_file', 'format_inspect', 'inspect_tokenizer', 'format_tokenizer',
            'add_command', 'build_parser', 'cmd_inspect', 'train_config', 'cmd_train', 'load_tokenizer',
-           'cmd_reconstruct', 'cmd_encode', 'cmd_decode', 'format_evaluation', 'cmd_evaluate', 'cmd_bench', 'main',
-           'run_main']
+           'cmd_reconstruct', 'cmd_encode', 'write_motions', 'cmd_decode', 'format_evaluation', 'cmd_evaluate',
+           'cmd_bench', 'cmd_prior', 'cmd_prior_train', 'cmd_generate', 'main', 'run_main']
 
 # %% ../nbs/40_cli.ipynb #c0775a6f
 class UserError(ValueError):
@@ -383,6 +383,20 @@ add_command('encode', 'Encode every clip of a motion file into codes (.npz with 
             _configure_encode, cmd_encode)
 
 # %% ../nbs/40_cli.ipynb #5ee0b9b1
+def write_motions(motions: list, out: str | Path, overwrite: bool = False) -> Path:
+    "Write clips to `out` in its format: NPY (clips told apart by transition frames), PKL, or BVH (one clip)."
+    out = Path(out)
+    fmt = detect_format(out)
+    if fmt == 'npy':
+        for m in motions[:-1]:
+            m.transition = np.zeros(m.n_frames, bool); m.transition[-1] = True
+        return write_npy(motions, out, overwrite=overwrite)
+    if fmt == 'pkl':
+        return write_pkl(motions, out, style='robot' if motions[0].dof_pos is not None else 'smpl', overwrite=overwrite)
+    if len(motions) != 1: raise UserError(f"{out}: a BVH file holds one clip, there are {len(motions)}; write .npy or "
+                                          ".pkl")
+    with _to_user_errors(): return write_bvh(motions[0], out, overwrite=overwrite)
+
 def _configure_decode(p):
     _configure_tokenizer(p)
     p.add_argument('--codes', required=True, metavar='FILE.npz', help='codes file written by `encode`')
@@ -395,21 +409,12 @@ def cmd_decode(args) -> int:
     from motion_vqvae.tokenizer import load_codes
     tok = load_tokenizer(args)
     out = Path(args.out)
-    fmt = detect_format(out)
+    detect_format(out)
     if out.exists() and not args.overwrite: raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
     with _to_user_errors():
         clips = load_codes(args.codes)
         motions = [tok.decode(c) for c in clips]
-    if fmt == 'npy':
-        for m in motions[:-1]:
-            m.transition = np.zeros(m.n_frames, bool); m.transition[-1] = True
-        write_npy(motions, out, overwrite=args.overwrite)
-    elif fmt == 'pkl':
-        write_pkl(motions, out, style='robot' if motions[0].dof_pos is not None else 'smpl', overwrite=args.overwrite)
-    else:
-        if len(motions) != 1: raise UserError(f"{out}: a BVH file holds one clip, the codes hold {len(motions)}; write "
-                                              ".npy or .pkl")
-        with _to_user_errors(): write_bvh(motions[0], out, overwrite=args.overwrite)
+    write_motions(motions, out, overwrite=args.overwrite)
     print(f"{len(motions)} clip(s), {sum(m.n_frames for m in motions)} frames -> {out}")
     return 0
 
@@ -545,6 +550,118 @@ def cmd_bench(args) -> int:
 
 add_command('bench', 'Benchmark: training step against an eager-fp32 reference, encode/decode, data pipeline, loading.',
             _configure_bench, cmd_bench)
+
+# %% ../nbs/40_cli.ipynb #f8a8fee8
+def _configure_prior(p):
+    sub = p.add_subparsers(dest='prior_command', metavar='ACTION')
+    t = sub.add_parser('train', help='train a token prior on a tokenizer\'s codes of a motion file',
+                       description='Train a token prior (a small causal transformer) on the codes a trained tokenizer '
+                                   'gives the clips of a motion file; files and checkpoints land in --out.')
+    t.add_argument('--tokenizer', required=True, metavar='RUN_DIR', help='tokenizer directory, training run directory '
+                                                                         'or checkpoint file')
+    _flag(t, 'motion_file', required=True, help='motion file to train on (NPY, PKL, BVH)')
+    t.add_argument('--out', required=True, metavar='PRIOR_DIR', help='directory for the prior and its checkpoints')
+    t.add_argument('--config', default=None, metavar='FILE_OR_RECIPE', help="prior YAML file or shipped prior recipe "
+                                                                             "(quick); default: PriorConfig's defaults")
+    _add_set(t, 'prior config keys (motion_vqvae.prior.PriorConfig)')
+    _add_units(t)
+    g = t.add_mutually_exclusive_group()
+    g.add_argument('--resume', action='store_true', help='continue the run in --out from its latest checkpoint')
+    g.add_argument('--overwrite', action='store_true', help='replace the prior run in --out')
+    t.add_argument('--json', action='store_true', help='print the final summary as JSON')
+    t.add_argument('--progress', action='store_true', help='show a progress bar')
+    t.set_defaults(_prior=cmd_prior_train)
+
+def cmd_prior(args) -> int:
+    "`motion-vqvae prior ACTION`: the prior's actions (train)."
+    if getattr(args, '_prior', None) is None:
+        raise UserError("prior: expected an action, e.g. `motion-vqvae prior train --tokenizer RUN_DIR --motion_file "
+                        "FILE --out PRIOR_DIR`")
+    return args._prior(args)
+
+def cmd_prior_train(args) -> int:
+    "`motion-vqvae prior train`: a token prior on a tokenizer's codes; the prior's files land in `--out`."
+    from motion_vqvae.distributed import is_main_process
+    from motion_vqvae.prior import PriorConfig, PriorTrainer
+    from motion_vqvae.tokenizer import MotionTokenizer
+    cfg = PriorConfig.from_yaml(args.config) if args.config else PriorConfig()
+    if args.set: cfg = cfg.with_overrides(args.set)
+    with _to_user_errors():
+        tok = MotionTokenizer.load(args.tokenizer)
+        motions = tok.read_clips(args.motion_file, length_unit=args.units)
+        trainer = PriorTrainer(tok, motions, args.out, cfg, resume=args.resume, overwrite=args.overwrite,
+                               progress=True if args.progress else None)
+    s = trainer.fit()
+    if not is_main_process(): return 0
+    if args.json: print(json.dumps({'out_dir': str(args.out), **s}, indent=2, default=float)); return 0
+    f = lambda k, fmt: format(s[k], fmt) if isinstance(s.get(k), (int, float)) else 'n/a'
+    print('\n'.join([f"prior directory: {args.out}  (checkpoints in {Path(args.out)/'checkpoints'})",
+                     f"iterations {s['iterations']}, training wall time {s['wall_time_s']:.1f} s, "
+                     f"{s['windows']} windows of {len(s['train_clips'])} clips",
+                     f"held-out ({', '.join(s['val_clips']) or 'none'}): {f('val/bits_per_second', '.1f')} bits/s "
+                     f"(tokenizer nominal {f('val/nominal_bits_per_second', '.1f')}, unigram "
+                     f"{f('val/unigram_bits_per_second', '.1f')}), next-token accuracy "
+                     f"{f('val/token_accuracy', '.3f')}"]))
+    return 0
+
+add_command('prior', 'Token prior over a tokenizer\'s codes: `prior train` trains one.', _configure_prior, cmd_prior)
+
+# %% ../nbs/40_cli.ipynb #3fb7965a
+def _configure_generate(p):
+    p.add_argument('--prior', required=True, metavar='PRIOR_DIR', help='prior directory (from `prior train`)')
+    p.add_argument('--seconds', type=float, required=True, metavar='S', help='seconds to generate (the gap with --end)')
+    p.add_argument('--out', required=True, metavar='FILE', help='motion file to write (.npy, .pkl; .bvh for one '
+                                                                'skeleton clip)')
+    p.add_argument('--prompt', default=None, metavar='FILE', help='motion file whose clip is continued')
+    p.add_argument('--clip', default=None, metavar='NAME', help='clip of --prompt (default: the first)')
+    _flag(p, 'prompt_seconds', type=float, default=None, metavar='S', help='only the first S seconds of the prompt')
+    p.add_argument('--end', default=None, metavar='FILE', help='in-between: motion file whose clip ends the motion')
+    _flag(p, 'end_clip', default=None, metavar='NAME', help='clip of --end (default: the first)')
+    p.add_argument('--label', default=None, help='condition on this label (a prior trained with labels)')
+    p.add_argument('--temperature', type=float, default=1.0, help='sampling temperature (0: greedy)')
+    _flag(p, 'top_k', type=int, default=None, metavar='K', help='sample among the K most likely values')
+    p.add_argument('--seed', type=int, default=0, help='random seed: the same seed gives the same motion')
+    p.add_argument('--num', type=int, default=1, metavar='N', help='motions to generate')
+    p.add_argument('--candidates', type=int, default=8, help='in-betweening: gaps sampled per motion, the best kept')
+    _flag(p, 'without_prompt', action='store_true', help='write only the generated part, not the prompt')
+    _flag(p, 'device', default=None, help='torch device (cpu, cuda, ...); default: cpu')
+    _add_units(p)
+    p.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+
+def _one_clip(tok, path: str, clip: str | None, units, what: str):
+    "Clip `clip` (or the first) of `path`, read for the tokenizer, transition frames dropped."
+    ms = tok.read_clips(path, None if clip is None else [clip], drop_transitions=True, length_unit=units)
+    if not ms: raise UserError(f"{path}: no clip with captured frames ({what})")
+    return ms[0]
+
+def cmd_generate(args) -> int:
+    "`motion-vqvae generate`: motion from a prior: sampled, continuing --prompt, or in-betweening --prompt and --end."
+    from motion_vqvae.prior import TokenPrior
+    out = Path(args.out)
+    detect_format(out)
+    if out.exists() and not args.overwrite: raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    if args.end and not args.prompt: raise UserError("--end needs --prompt: in-betweening fills the gap between them")
+    if args.num < 1 or args.seconds < 0:
+        raise UserError(f"--num {args.num}, --seconds {args.seconds}: expected >= 1, >= 0")
+    with _to_user_errors():
+        prior = TokenPrior.load(args.prior, device=args.device or 'cpu')
+        tok, prompt, end = prior.tokenizer, None, None
+        if args.prompt:
+            prompt = _one_clip(tok, args.prompt, args.clip, args.units, '--prompt')
+            if args.prompt_seconds: prompt = prompt.slice(0, max(2, round(args.prompt_seconds * prompt.fps)))
+        if args.end: end = _one_clip(tok, args.end, args.end_clip, args.units, '--end')
+        motions = prior.generate(args.seconds, prompt=prompt, end=end, label=args.label, temperature=args.temperature,
+                                 top_k=args.top_k, seed=args.seed, num=args.num, candidates=args.candidates,
+                                 include_prompt=not args.without_prompt)
+    if prompt is not None and 'meta' in prompt.extras:        # BVH: the prompt's End Sites and length unit
+        for m in motions: m.extras = {'meta': prompt.extras['meta']}
+    path = write_motions(motions, out, overwrite=args.overwrite)
+    print(f"{len(motions)} motion(s) of {motions[0].n_frames} frames ({motions[0].n_frames / motions[0].fps:.2f} s) "
+          f"-> {path}")
+    return 0
+
+add_command('generate', 'Generate motion with a token prior: sample, continue --prompt, or in-between --prompt and '
+                        '--end; writes NPY, PKL or BVH.', _configure_generate, cmd_generate)
 
 # %% ../nbs/40_cli.ipynb #48fe728d
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,116 @@
+#!/usr/bin/env python
+"""Held-out rate of a token prior on the G1 walk/run clips, and generated motion for the generation metrics.
+
+Trains a prior (`configs/prior/quick.yaml` by default, `--set` overrides) on the codes of a trained tokenizer for the
+11 training clips of `../shared/data/g1/walkrun_g1_29dof.npy` (held out: quality_heldout.HELD_OUT), on one thread,
+then reports the held-out bits per second (the prior's), the tokenizer's nominal and unigram rates and the
+next-token accuracy, and writes to `--gen-dir`:
+
+* `continue_<clip>_s<k>.npy`: 2-s prompt (the first 100 frames of held-out clip <clip>) + 10 s generated, sample k
+  (seed k), decoded together by the tokenizer; the first 96 frames (the prompt cut to whole 16-frame token steps)
+  are the prompt's reconstruction;
+* `inbetween_<clip>.npy`: prompt (frames 0-95 of the clip), a 3-s generated gap, the ending (frames 250-349),
+  decoded together; the JSON gives the junction frame and the largest DOF change per frame around it.
+
+Usage (repository root): python scripts/prior_heldout.py --tokenizer /work/exp/runs/rd_112/run --out runs/prior_g1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'scripts'))
+from quality_heldout import HELD_OUT, MOTION_FILE  # noqa: E402
+
+
+def baselines(tok, prior, motions, cfg) -> dict:
+    "Held-out bits/s of two count models of the sub-tokens fitted on the training sequences (mirrors, offsets)."
+    from motion_vqvae.prior import encode_sequences
+    lay = prior.layout
+    train = [s for _, s in encode_sequences(tok, lay, [m for m in motions if m.name not in HELD_OUT], cfg.offsets,
+                                            cfg.augment_mirror)]
+    held = [lay.to_slots(tok.encode(m)) for m in motions if m.name in HELD_OUT]
+    secs = sum(m.n_frames / m.fps for m in motions if m.name in HELD_OUT)
+    uni = bi = 0.0
+    for s, v in enumerate(lay.slot_vocab):
+        h = np.ones(v) + np.bincount(np.concatenate([q[:, s] for q in train]), minlength=v)
+        uni -= sum(np.log2(h[q[:, s]] / h.sum()).sum() for q in held)
+        c = np.ones((v, v))
+        for q in train: np.add.at(c, (q[:-1, s], q[1:, s]), 1)
+        c /= c.sum(1, keepdims=True)
+        bi -= sum(np.log2(h[q[0, s]] / h.sum()) + np.log2(c[q[:-1, s], q[1:, s]]).sum() for q in held)
+    return {'unigram': uni / secs, 'bigram': bi / secs}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--tokenizer', required=True)
+    p.add_argument('--motion-file', default=str(MOTION_FILE))
+    p.add_argument('--out', default='runs/prior_g1')
+    p.add_argument('--config', default=str(ROOT/'configs/prior/quick.yaml'))
+    p.add_argument('--set', action='append', default=[])
+    p.add_argument('--gen-dir', default=None, help='write generated NPY files here')
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--reuse', action='store_true', help='evaluate the finished prior in --out, no training')
+    args = p.parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
+    from motion_vqvae.io import write_npy
+    from motion_vqvae.prior import PriorConfig, PriorTrainer, TokenPrior, max_frame_jump
+    from motion_vqvae.tokenizer import MotionTokenizer
+    tok = MotionTokenizer.load(args.tokenizer)
+    motions = tok.read_clips(args.motion_file, drop_transitions=True)
+    cfg = PriorConfig.from_yaml(args.config).with_overrides([f'val_clips={json.dumps(HELD_OUT)}', *args.set])
+    wall = None
+    if not args.reuse:
+        t0 = time.perf_counter()
+        tr = PriorTrainer(tok, motions, args.out, cfg, overwrite=True, progress=False)
+        summary = tr.fit()
+        wall = time.perf_counter() - t0
+        print(f"trained {summary['iterations']} steps in {wall:.0f} s ({summary['wall_time_s']:.0f} s in steps), "
+              f"{summary['windows']} windows")
+    prior = TokenPrior.load(args.out)
+    held = [m for m in motions if m.name in HELD_OUT]
+    ev = prior.evaluate(held)
+    train_ev = prior.evaluate([m for m in motions if m.name not in HELD_OUT])
+    base = baselines(tok, prior, motions, cfg)
+    print(f"baselines from the training clips' digits (Laplace-smoothed): unigram {base['unigram']:.1f} bits/s, "
+          f"bigram (each digit given the same digit one step before) {base['bigram']:.1f} bits/s")
+    res = {'config': args.config, 'set': args.set, 'total_wall_s': wall, 'train_digit_baselines_bits_per_second': base,
+           'heldout': {k: v for k, v in ev.items() if k != 'clips'}, 'heldout_clips': ev['clips'],
+           'train': {k: v for k, v in train_ev.items() if k != 'clips'}}
+    print(f"held-out: {ev['bits_per_second']:.1f} bits/s (nominal {ev['nominal_bits_per_second']:.1f}, unigram "
+          f"in-sample {ev['unigram_bits_per_second']:.1f}), sub-token accuracy {ev['token_accuracy']:.3f}, "
+          f"code accuracy {ev['code_accuracy']:.3f}")
+    print(f"training clips: {train_ev['bits_per_second']:.1f} bits/s, accuracy {train_ev['token_accuracy']:.3f}")
+    if args.gen_dir:
+        g = Path(args.gen_dir); g.mkdir(parents=True, exist_ok=True)
+        limit = max(max_frame_jump(m) for m in motions if m.name not in HELD_OUT)
+        res['data_max_frame_jump_rad'] = limit
+        for m in held:
+            for k, c in enumerate(prior.generate(10, prompt=m.slice(0, 100), num=3, seed=0)):
+                write_npy(c, g/f"continue_{m.name}_s{k}.npy", overwrite=True)
+        f = tok.downsample_factor
+        res['inbetween'] = []
+        for m in held:
+            a, e = m.slice(0, 96), m.slice(250, 350)
+            ib = prior.generate(3, prompt=a, end=e, seed=0)[0]
+            j = 96 + round(3 * m.fps / f) * f
+            jump = max_frame_jump(ib, j - f, j + f + 1)
+            write_npy(ib, g/f"inbetween_{m.name}.npy", overwrite=True)
+            res['inbetween'].append(dict(clip=m.name, frames=ib.n_frames, ending_starts_at=j, junction_max_jump_rad=jump))
+            print(f"in-between {m.name}: junction frame {j}, largest DOF change per frame there {jump:.3f} rad "
+                  f"(data's largest {limit:.3f})")
+    Path(args.out, 'prior_heldout.json').write_text(json.dumps(res, indent=1, default=float))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
