@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_cli.ipynb #84436342
 from __future__ import annotations
-import argparse, json, logging, sys, warnings
+import argparse, functools, json, logging, sys, warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,8 @@ from .config import ConfigError, load_config, parse_overrides
 __all__ = ['UserError', 'resolve_dof_names', 'inspect_file', 'format_inspect', 'inspect_tokenizer', 'format_tokenizer',
            'add_command', 'build_parser', 'cmd_inspect', 'train_config', 'cmd_train', 'load_tokenizer',
            'cmd_reconstruct', 'cmd_encode', 'write_motions', 'cmd_decode', 'format_evaluation', 'cmd_evaluate',
-           'cmd_bench', 'cmd_prior', 'cmd_prior_train', 'cmd_generate', 'main', 'run_main']
+           'cmd_bench', 'cmd_prior', 'cmd_prior_train', 'cmd_generate', 'format_prior_evaluation', 'cmd_evaluate_prior',
+           'main', 'run_main']
 
 # %% ../nbs/40_cli.ipynb #c0775a6f
 class UserError(ValueError):
@@ -662,6 +663,75 @@ def cmd_generate(args) -> int:
 
 add_command('generate', 'Generate motion with a token prior: sample, continue --prompt, or in-between --prompt and '
                         '--end; writes NPY, PKL or BVH.', _configure_generate, cmd_generate)
+
+# %% ../nbs/40_cli.ipynb #7b3394d3
+def _configure_evaluate_prior(p):
+    p.add_argument('--prior', required=True, metavar='PRIOR_DIR', help='prior directory (from `prior train`)')
+    _flag(p, 'motion_file', required=True, help='motion file with the held-out clips (and the training clips)')
+    p.add_argument('--clips', nargs='+', default=None, metavar='NAME',
+                   help="held-out clips (default: the prior's held-out clips, from its prior.json)")
+    _flag(p, 'prompt_seconds', type=float, default=2.0, metavar='S', help='prompt of each continuation (default 2)')
+    p.add_argument('--seconds', type=float, default=10.0, metavar='S', help='continuation length (default 10)')
+    p.add_argument('--num', type=int, default=3, metavar='N', help='continuations per prompt (default 3)')
+    _flag(p, 'gap_seconds', type=float, default=3.0, metavar='S', help='in-betweening gap (default 3)')
+    _flag(p, 'end_seconds', type=float, default=2.0, metavar='S', help='in-betweening ending: the clip\'s last S s')
+    p.add_argument('--seed', type=int, default=0, help='random seed (the same seed, the same samples)')
+    p.add_argument('--temperature', type=float, default=1.0, help='sampling temperature (0: greedy)')
+    _flag(p, 'top_k', type=int, default=None, metavar='K', help='sample among the K most likely values')
+    _add_units(p)
+    p.add_argument('--json', action='store_true', help='print the result as JSON')
+
+def format_prior_evaluation(ev: dict) -> str:
+    "The rate and the generation targets' numbers of `prior.evaluate_generation`, as text."
+    g = lambda d, *ks: functools.reduce(lambda a, k: a.get(k) if isinstance(a, dict) else None, ks, d)
+    f = lambda v, fmt='.3f': 'n/a' if v is None else format(v, fmt)
+    c, ib = ev['continuation'], ev.get('inbetween') or {}
+    lines = [f"rate: prior {ev['bits_per_second']:.1f} bits/s held out; tokenizer nominal "
+             f"{ev['nominal_bits_per_second']:.1f} bits/s (unigram in sample {ev['unigram_bits_per_second']:.1f}); "
+             f"next sub-token accuracy {ev['token_accuracy']:.3f}",
+             f"continuations ({c['clips']['generated']} of {ev['settings']['seconds']:g} s after "
+             f"{ev['settings']['prompt_frames']}-frame prompts):",
+             f"  foot skating {f(g(c, 'foot_skate_ratio', 'generated'))} (real held-out "
+             f"{f(g(c, 'foot_skate_ratio', 'heldout'))}, ratio {f(g(c, 'foot_skate_ratio', 'ratio'), '.2f')})",
+             f"  floor penetration: {f(g(c, 'floor_penetration', 'generated', 'ratio'), '.4f')} of frames",
+             f"  joint-limit violations {f(g(c, 'joint_limits', 'generated', 'violations'), 'd')} (before clamping "
+             f"{f(g(c, 'raw_joint_limits', 'violations'), 'd')})",
+             f"  Fréchet distance to held-out {f(g(c, 'frechet', 'generated_vs_heldout'), '.1f')} (training set's "
+             f"{f(g(c, 'frechet', 'train_vs_heldout'), '.1f')}, ratio {f(g(c, 'frechet', 'ratio'), '.2f')})",
+             f"  diversity {f(c.get('diversity_mm'), '.1f')} mm; prompt junction "
+             f"{f(g(c, 'frame_jump', 'prompt', 'max_rad'))} rad (data's largest frame step "
+             f"{f(g(c, 'frame_jump', 'data_max_rad'))})"]
+    if ib:
+        lines += [f"in-betweening ({ib['clips']['generated']} clips, {ev['settings']['gap_seconds']:g}-s gaps): ending "
+                  f"junction {f(g(ib, 'end_junction', 'max_rad'))} rad (data's largest "
+                  f"{f(g(ib, 'end_junction', 'data_max_rad'))}); ending MPJPE {f(ib.get('end_mpjpe_mm'), '.1f')} mm "
+                  f"(its reconstruction's {f(ib.get('end_reconstruction_mpjpe_mm'), '.1f')} mm)"]
+    return '\n'.join(lines)
+
+def cmd_evaluate_prior(args) -> int:
+    "`motion-vqvae evaluate-prior`: the prior's held-out rate and the metrics of its continuations and in-betweens."
+    from motion_vqvae.prior import TokenPrior, evaluate_generation
+    with _to_user_errors():
+        prior = TokenPrior.load(args.prior)
+        motions = prior.tokenizer.read_clips(args.motion_file, drop_transitions=True, length_unit=args.units)
+    names = [m.name for m in motions]
+    s = getattr(prior, 'summary', {}) or {}
+    held = list(args.clips or s.get('val_clips') or [])
+    if not held: raise UserError(f"{args.prior}: the prior records no held-out clips; name them with --clips")
+    missing = [n for n in held if n not in names]
+    if missing: raise UserError(f"{args.motion_file}: no clip(s) {missing}; clips in the file: {', '.join(names[:20])}")
+    train = [m for m in motions if m.name not in held and m.name in set(s.get('train_clips') or names)]
+    with _to_user_errors():
+        ev = evaluate_generation(prior, [m for m in motions if m.name in held], train, args.prompt_seconds,
+                                 args.seconds, args.num, args.gap_seconds, args.end_seconds, args.seed,
+                                 args.temperature, args.top_k)
+    ev['heldout_clips'], ev['train_clips'] = held, [m.name for m in train]
+    print(json.dumps(ev, indent=2, default=float) if args.json else format_prior_evaluation(ev))
+    return 0
+
+add_command('evaluate-prior', "A token prior's held-out rate (bits/s, beside the tokenizer's nominal rate) and the "
+                              "metrics of its continuations and in-betweens of held-out clips.",
+            _configure_evaluate_prior, cmd_evaluate_prior)
 
 # %% ../nbs/40_cli.ipynb #48fe728d
 def main(argv: list[str] | None = None) -> int:

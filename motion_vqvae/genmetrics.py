@@ -231,6 +231,8 @@ def _trim(m: Motion, prompt_frames: int, end_frames: int) -> Motion:
 def _frechet(gen, held, train, cov: str, window_s: float) -> dict:
     "Fréchet distances of generated and training windows to the held-out windows (normaliser: training clips)."
     norm = feature_normalizer(train or held)
+    if max(m.n_frames for m in gen) < round(window_s * gen[0].fps):    # e.g. a short in-betweening gap
+        return dict(cov=cov, window_s=window_s, skipped=f"every generated clip is shorter than a {window_s:g}-s window")
     dg, dh = window_descriptors(gen, norm, window_s), window_descriptors(held, norm, window_s)
     fd = frechet_distance(dg, dh, cov)
     out = dict(cov=cov, window_s=window_s, windows=dict(generated=len(dg), heldout=len(dh)),

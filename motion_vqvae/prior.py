@@ -30,6 +30,7 @@ from .config import ConfigError, parse_overrides, read_yaml, recipes_dir
 from .data import _add_mirrors
 from .distributed import all_reduce_mean, barrier, init_distributed, wrap_ddp
 from .features import extract_features, feature_kwargs_from_config, start_pose
+from .genmetrics import generation_metrics, joint_limit_violations, junction_jump, max_frame_jump
 from .io import Motion
 from .precision import WarmupMultiStep, build_adamw, precision_autocast, resolve_amp, resolve_device
 from .rate import entropy_bits, entropy_rate, model_rate
@@ -40,8 +41,8 @@ from .trainer import StopSignals
 
 # %% auto #0
 __all__ = ['logger', 'PRIOR_FILES', 'PRIOR_CHECKPOINT_FORMAT', 'TokenLayout', 'PriorConfig', 'prior_recipe_path', 'clip_label',
-           'resolve_labels', 'encode_sequences', 'CausalSelfAttention', 'Block', 'TokenPrior', 'token_windows',
-           'PriorTrainer', 'max_frame_jump']
+           'resolve_labels', 'encode_sequences', 'CausalSelfAttention', 'Block', 'TokenPrior', 'clamp_to_limits',
+           'token_windows', 'PriorTrainer', 'evaluate_generation']
 
 # %% ../nbs/22_prior.ipynb #e421b43b
 logger = logging.getLogger(__name__)
@@ -445,6 +446,15 @@ def _whole_steps(motion: Motion, f: int) -> Motion:
     n = max(motion.n_frames // f * f, min(f, motion.n_frames))
     return motion if n == motion.n_frames else motion.slice(0, n)
 
+# %% ../nbs/22_prior.ipynb #55eea530
+def clamp_to_limits(motion: Motion, km=None, order=None) -> Motion:
+    "A robot motion with each DOF angle clamped to its MJCF range (`km.dof_limits`); skeletons and no model: as is."
+    if motion.dof_pos is None or km is None: return motion
+    order = np.arange(km.num_dof) if order is None else np.asarray(order)
+    lim, dof = km.dof_limits, np.array(motion.dof_pos, np.float64)
+    dof[:, order] = np.clip(dof[:, order], lim[:, 0], lim[:, 1])
+    return replace(motion, dof_pos=dof)
+
 # %% ../nbs/22_prior.ipynb #ee2ce751
 @patch
 def generate_codes(self: TokenPrior,
@@ -495,12 +505,14 @@ def generate(self: TokenPrior, seconds: float, prompt: Motion | None = None, end
              label: str | None = None, temperature: float = 1.0, top_k: int | None = None, seed: int = 0,
              num: int = 1, candidates: int = 8,
              include_prompt: bool = True,       # the motion starts with the prompt's reconstruction
+             clamp_limits: bool = True,         # robots: DOF angles clamped to the kinematic model's joint ranges
              ) -> list[Motion]:
     "`num` motions of `seconds` continuing `prompt`, in-betweening `prompt` and `end`, or sampled from nothing."
     clips = self.generate_codes(seconds, prompt, end, label, temperature, top_k, seed, num, candidates)
     tok, f = self.tokenizer, self.tokenizer.downsample_factor
     skip = 0 if include_prompt or prompt is None else _whole_steps(prompt, f).n_frames
-    return [tok.decode(c).slice(skip, None) if skip else tok.decode(c) for c in clips]
+    out = [tok.decode(c).slice(skip, None) if skip else tok.decode(c) for c in clips]
+    return [clamp_to_limits(m, *tok.kinematics) for m in out] if clamp_limits else out
 
 # %% ../nbs/22_prior.ipynb #47be43db
 PRIOR_FILES = ('prior_config.yaml', 'prior.safetensors', 'prior.json')
@@ -528,6 +540,7 @@ def _prior_from_state(meta: dict, cfg: PriorConfig, state: dict, tok_dir: Path, 
     prior = TokenPrior(lay, cfg, meta['labels'])
     prior.load_state_dict(state)
     prior.tokenizer = MotionTokenizer.load(tok_dir, device=device)
+    prior.summary = dict(meta.get('summary') or {})          # training clips, held-out clips, wall time
     return prior.to(device).eval()
 
 @patch(cls_method=True)
@@ -784,10 +797,62 @@ def _finish(self: PriorTrainer) -> dict:
     barrier(self.dist)
     return s
 
-# %% ../nbs/22_prior.ipynb #8898b6e9
-def max_frame_jump(motion: Motion, start: int = 0, stop: int | None = None) -> float:
-    "Largest frame-to-frame change of any DOF (rad) or joint rotation angle (rad) between frames `start..stop`."
-    if motion.dof_pos is not None: x = motion.dof_pos[start:stop]; return float(np.abs(np.diff(x, axis=0)).max())
-    q = motion.joint_quat_wxyz[start:stop]
-    dots = np.abs(np.sum(q[1:] * q[:-1], -1)).clip(0, 1)
-    return float((2 * np.arccos(dots)).max())
+# %% ../nbs/22_prior.ipynb #fcab013b
+def _ending_error(tok: MotionTokenizer, m: Motion, end: Motion, skip: int) -> float | None:
+    "Root-frame MPJPE (mm) of `m`'s last frames against `end`, after the first `skip` frames of the ending."
+    from motion_vqvae.metrics import clip_metrics
+    km, order = tok.kinematics
+    if end.dof_pos is not None and km is None: return None
+    tail = m.slice(m.n_frames - end.n_frames + skip, None)
+    return clip_metrics(end.slice(skip, None), tail, km, order).get('mpjpe_mm')
+
+def evaluate_generation(prior: TokenPrior,
+                        heldout: Sequence[Motion],       # held-out clips: prompts, endings and the reference
+                        train: Sequence[Motion] = (),    # training clips: the Fréchet yardstick
+                        prompt_seconds: float = 2.0,     # prompt length (cut to whole token steps)
+                        seconds: float = 10.0,           # continuation length
+                        num: int = 3,                    # continuations per prompt
+                        gap_seconds: float = 3.0,        # in-betweening gap
+                        end_seconds: float = 2.0,        # in-betweening ending: the clip's last seconds
+                        seed: int = 0, temperature: float = 1.0, top_k: int | None = None) -> dict:
+    "The prior's held-out rate, and the generation metrics of continuations and in-betweens of `heldout`."
+    tok = _check_tokenizer(prior)
+    km, order = tok.kinematics
+    f, heldout, train = tok.downsample_factor, list(heldout), list(train)
+    rate = prior.evaluate(heldout)
+    out = {k: rate[k] for k in ('bits_per_second', 'nominal_bits_per_second', 'unigram_bits_per_second',
+                                'token_accuracy')}
+    out['rate'] = rate
+    prompts = {m.name: _whole_steps(m.slice(0, max(1, round(prompt_seconds * m.fps))), f) for m in heldout}
+    kw = dict(seed=seed, temperature=temperature, top_k=top_k, num=num, clamp_limits=False)
+    raw = {m.name: prior.generate(seconds, prompt=prompts[m.name], **kw) for m in heldout}
+    cont = {n: [clamp_to_limits(g, km, order) for g in gs] for n, gs in raw.items()}
+    P = {p.n_frames for p in prompts.values()}
+    if len(P) != 1: raise ValueError(f"evaluate_generation: prompts of different lengths {sorted(P)} (clips at "
+                                     "different frame rates?)")
+    P = P.pop()
+    out['continuation'] = generation_metrics(cont, heldout, train, km, prompt_frames=P)
+    lim = [joint_limit_violations(g.slice(P, None), km) for gs in raw.values() for g in gs]
+    out['continuation']['raw_joint_limits'] = (None if None in lim else
+                                               dict(violations=sum(v['violations'] for v in lim),
+                                                    max_excess_rad=max(v['max_excess_rad'] for v in lim)))
+    ib, err, rec_err = {}, [], []
+    for m in heldout:
+        E = round(end_seconds * m.fps)
+        if m.n_frames < P + E: continue
+        end = m.slice(m.n_frames - E, None)
+        g = prior.generate(gap_seconds, prompt=prompts[m.name], end=end, seed=seed, temperature=temperature,
+                           top_k=top_k)[0]
+        ib[m.name] = [g]
+        err.append(_ending_error(tok, g, end, f)); rec_err.append(_ending_error(tok, tok.reconstruct(end), end, f))
+    if ib:
+        out['inbetween'] = generation_metrics(ib, heldout, train, km, prompt_frames=P, end_frames=E)
+        data_max = max(max_frame_jump(m) for m in (train or heldout))
+        worst = max(junction_jump(g, g.n_frames - E, width=f) for gs in ib.values() for g in gs)
+        out['inbetween']['end_junction'] = dict(max_rad=worst, data_max_rad=data_max, ok=bool(worst <= data_max))
+        if None not in err:
+            out['inbetween'].update(end_mpjpe_mm=float(np.mean(err)), end_reconstruction_mpjpe_mm=float(np.mean(rec_err)))
+    out['settings'] = dict(prompt_seconds=prompt_seconds, prompt_frames=P, seconds=seconds, num=num,
+                           gap_seconds=gap_seconds, end_seconds=end_seconds, seed=seed, temperature=temperature,
+                           top_k=top_k)
+    return out
