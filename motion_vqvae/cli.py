@@ -303,7 +303,7 @@ add_command('train', 'Train a motion tokenizer: config file or recipe, --set ove
             _configure_train, cmd_train)
 
 # %% ../nbs/40_cli.ipynb #55fcf232
-_TOKENIZER_KEYS = ('device', 'kinematic_model')
+_TOKENIZER_KEYS = ('device', 'kinematic_model', 'foot_lock')
 
 def _configure_tokenizer(p, required: bool = True):
     p.add_argument('--checkpoint', required=required, default=None, metavar='DIR',

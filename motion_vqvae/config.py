@@ -259,6 +259,9 @@ class AgentConfig:
                                                           "off", ge=0, check=(_odd_or_off, "0, 1 or odd"))
     kinematic_model: str|None = config_field('features', None, "MJCF file for forward kinematics; null = the embedded "
                                                                "G1 model when the data has 29 DOF")
+    foot_lock: bool = config_field('features', False, "decoding: re-integrate the root's horizontal position so that "
+                                                      "planted feet do not slide (footlock.lock_feet); a run-time "
+                                                      "setting of a trained tokenizer")
     # model
     width: int = config_field('model', 512, "channels of the encoder/decoder convolutions (per body part with "
                                             "body_parts)", ge=1)

@@ -22,6 +22,7 @@ from .config import AgentConfig
 from .data import Normalizer
 from .features import (FeatureSpec, apply_joint_map, extract_features, feature_kwargs_from_config,
                                    features_to_motion, invert_joint_map, placeholder_names, start_pose)
+from .footlock import lock_feet
 from .io import Motion, detect_format, load_motions, write_bvh, write_npy, write_pkl
 from .metrics import aggregate_metrics, clip_metrics, code_stats, count_codes, resolve_kinematic_model
 from .model import MotionVQVAE, resolve_body_parts
@@ -168,11 +169,11 @@ class MotionTokenizer:
         return self._kin
 
 # %% ../nbs/21_tokenizer.ipynb #3379a674
-TOKENIZER_SETTINGS = ('device', 'kinematic_model')
+TOKENIZER_SETTINGS = ('device', 'kinematic_model', 'foot_lock')
 
 @patch
 def update_settings(self: MotionTokenizer, **settings) -> MotionTokenizer:
-    "Change run-time settings in place (`TOKENIZER_SETTINGS`: device, kinematic_model); returns self."
+    "Change run-time settings in place (`TOKENIZER_SETTINGS`: device, kinematic_model, foot_lock); returns self."
     bad = [k for k in settings if k not in TOKENIZER_SETTINGS]
     if bad: raise ValueError(f"update_settings: {', '.join(bad)} cannot be changed on a trained tokenizer; "
                              f"only {', '.join(TOKENIZER_SETTINGS)}")
@@ -290,7 +291,9 @@ def decode(self: MotionTokenizer,
            start_pos: Sequence[float] | None = None,  # root position of frame 0 (x, y used; height is decoded)
            start_yaw: float | None = None,       # heading of frame 0, rad
            n_frames: int | None = None,          # frames of the result (default: the codes', else n_tokens * f)
-           name: str | None = None) -> Motion:
+           name: str | None = None,
+           foot_lock: bool | None = None,        # re-integrate the root from planted feet (None: config `foot_lock`)
+           ) -> Motion:
     "A `Motion` from codes: exactly `n_frames` frames, starting at `start_pos` / `start_yaw`."
     if isinstance(codes, MotionCodes):
         mc = codes
@@ -301,8 +304,9 @@ def decode(self: MotionTokenizer,
     fps = fps if fps is not None else self.fps
     if fps is None: raise ValueError("decode: fps not given and the tokenizer has no training fps")
     feats = self.decode_features(codes, n_frames)
-    return features_to_motion(feats, self.spec, float(fps), (0., 0.) if start_pos is None else start_pos,
-                              0.0 if start_yaw is None else float(start_yaw), name or 'decoded')
+    m = features_to_motion(feats, self.spec, float(fps), (0., 0.) if start_pos is None else start_pos,
+                           0.0 if start_yaw is None else float(start_yaw), name or 'decoded')
+    return lock_feet(m, *self.kinematics) if (self.config.foot_lock if foot_lock is None else foot_lock) else m
 
 # %% ../nbs/21_tokenizer.ipynb #ed98f440
 @patch
