@@ -25,8 +25,8 @@ __all__ = ['logger', 'CodeUsage', 'code_usage', 'codebook_vectors', 'pca_2d', 'c
            'dof_order', 'skeleton', 'segments', 'joint_errors', 'body_errors', 'errors_per_joint', 'joint_angles',
            'curve_names', 'trajectories', 'default_joints', 'plot_code_usage', 'plot_codebook_pca',
            'plot_usage_history', 'plot_trajectories', 'plot_joint_errors', 'plot_root_path', 'view_box',
-           'plot_stick_figure', 'reconstruction_figure', 'save_reconstruction_plot', 'evaluation_figure',
-           'save_evaluation_plot']
+           'plot_stick_figure', 'generation_figure', 'reconstruction_figure', 'save_reconstruction_plot',
+           'evaluation_figure', 'save_evaluation_plot']
 
 # %% ../nbs/30_plots.ipynb #27af5af8
 logger = logging.getLogger(__name__)
@@ -383,6 +383,45 @@ def plot_stick_figure(gt: Motion, rec: Motion | None = None, frame: int = 0, mod
         _stick(fig.add_subplot(1, len(pairs), i + 1, projection='3d'), pos[frame], parents, color,
                f"{lab}, frame {frame} ({frame / m.fps:.2f} s)", box)
     return fig
+
+# %% ../nbs/30_plots.ipynb #cbf05ec4
+def generation_figure(samples: Sequence[Motion],      # generated motions (each starting with the prompt)
+                      prompt_frames: int = 0,         # frames of the prompt at the start of each sample
+                      real: Motion | None = None,     # the real clip the prompt came from (drawn in black)
+                      joints: Sequence[str] | None = None,  # curves shown (default: the 3 that move most)
+                      title: str | None = None):
+    "Trajectories of `joints` for every sample (prompt shaded, the real clip in black) and their root paths."
+    samples = list(samples)
+    if not samples: raise ValueError("generation_figure: no samples")
+    fig = _figure((12, 4.2))
+    ax, ax_root = fig.subplots(1, 2, width_ratios=[2.6, 1])
+    names = curve_names(samples[0])
+    joints = list(joints or default_joints(samples[0], 3))
+    ref = samples[0]
+    for k, s in enumerate(samples):
+        y, _, label = trajectories(s, ref)
+        t = np.arange(s.n_frames) / s.fps
+        for i, j in enumerate(joints):
+            ax.plot(t, y[:, names.index(j)], color=_PALETTE[i % len(_PALETTE)], lw=1, alpha=0.8,
+                    label=j.removesuffix('_joint') if k == 0 else None)
+        ax_root.plot(s.root_pos[:, 0], s.root_pos[:, 1], lw=1, label=f'sample {k}')
+        ax_root.plot(*s.root_pos[0, :2], 'o', color='k', ms=3)
+        if 0 < prompt_frames < s.n_frames: ax_root.plot(*s.root_pos[prompt_frames, :2], 'x', color='k', ms=5)
+    if real is not None:
+        y, _, _ = trajectories(real, ref)
+        t = np.arange(real.n_frames) / real.fps
+        for j in joints: ax.plot(t, y[:, names.index(j)], color='k', lw=1.2, ls='--')
+        ax_root.plot(real.root_pos[:, 0], real.root_pos[:, 1], 'k--', lw=1.2, label='real clip')
+    if prompt_frames: ax.axvspan(0, prompt_frames / samples[0].fps, color='0.9', zorder=0, label='prompt')
+    ax.set(xlabel='time (s)', ylabel=label, title=title or f"{len(samples)} samples" +
+           (", real clip dashed black" if real is not None else ''))
+    ax.legend(fontsize=7, loc='upper right', ncol=2)
+    ax_root.set(xlabel='x (m)', ylabel='y (m)', title='root path (top view)', aspect='equal')
+    ax_root.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+_PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd']
 
 # %% ../nbs/30_plots.ipynb #abc7f016
 def reconstruction_figure(gt: Motion, rec: Motion, joints: Sequence[str] | None = None, frame: int | None = None,
