@@ -410,11 +410,12 @@ def generation_figure(samples: Sequence[Motion],      # generated motions (each 
     if real is not None:
         y, _, _ = trajectories(real, ref)
         t = np.arange(real.n_frames) / real.fps
-        for j in joints: ax.plot(t, y[:, names.index(j)], color='k', lw=1.2, ls='--')
-        ax_root.plot(real.root_pos[:, 0], real.root_pos[:, 1], 'k--', lw=1.2, label='real clip')
+        for i, j in enumerate(joints):
+            ax.plot(t, y[:, names.index(j)], color=_PALETTE[i % len(_PALETTE)], lw=2, ls=':')
+        ax_root.plot(real.root_pos[:, 0], real.root_pos[:, 1], 'k:', lw=2, label='real clip')
     if prompt_frames: ax.axvspan(0, prompt_frames / samples[0].fps, color='0.9', zorder=0, label='prompt')
     ax.set(xlabel='time (s)', ylabel=label, title=title or f"{len(samples)} samples" +
-           (", real clip dashed black" if real is not None else ''))
+           (", the real clip dotted" if real is not None else ''))
     ax.legend(fontsize=7, loc='upper right', ncol=2)
     ax_root.set(xlabel='x (m)', ylabel='y (m)', title='root path (top view)', aspect='equal')
     ax_root.legend(fontsize=7)

@@ -12,7 +12,14 @@ next-token accuracy, and writes to `--gen-dir`:
 * `inbetween_<clip>.npy`: prompt (frames 0-95 of the clip), a 3-s generated gap, the ending (frames 250-349),
   decoded together; the JSON gives the junction frame and the largest DOF change per frame around it.
 
-Usage (repository root): python scripts/prior_heldout.py --tokenizer /work/exp/runs/rd_112/run --out runs/prior_g1
+Then `prior.evaluate_generation` (what `motion-vqvae evaluate-prior` prints) on the held-out clips, with the
+training clips as the Fréchet yardstick, and the table of the issue's targets; `--figure PATH` draws three
+10-s continuations of a 2-s prompt of clip_005 with the real clip (`plots.generation_figure`; the README's figure).
+
+Usage (repository root):
+
+    python scripts/prior_heldout.py --tokenizer RD_112_RUN_DIR --out runs/prior_g1 --figure nbs/images/continuation.png
+    python scripts/prior_heldout.py --tokenizer RD_112_RUN_DIR --out runs/prior_g1 --reuse     # no training
 """
 from __future__ import annotations
 
@@ -59,11 +66,13 @@ def main(argv=None) -> int:
     p.add_argument('--gen-dir', default=None, help='write generated NPY files here')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--reuse', action='store_true', help='evaluate the finished prior in --out, no training')
+    p.add_argument('--figure', default=None, help='write the continuation figure here')
     args = p.parse_args(argv)
     import torch
     torch.set_num_threads(args.threads)
     from motion_vqvae.io import write_npy
-    from motion_vqvae.prior import PriorConfig, PriorTrainer, TokenPrior, max_frame_jump
+    from motion_vqvae.genmetrics import junction_jump, max_frame_jump
+    from motion_vqvae.prior import PriorConfig, PriorTrainer, TokenPrior
     from motion_vqvae.tokenizer import MotionTokenizer
     tok = MotionTokenizer.load(args.tokenizer)
     motions = tok.read_clips(args.motion_file, drop_transitions=True)
@@ -103,13 +112,57 @@ def main(argv=None) -> int:
             a, e = m.slice(0, 96), m.slice(250, 350)
             ib = prior.generate(3, prompt=a, end=e, seed=0)[0]
             j = 96 + round(3 * m.fps / f) * f
-            jump = max_frame_jump(ib, j - f, j + f + 1)
+            jump = junction_jump(ib, j, width=f)
             write_npy(ib, g/f"inbetween_{m.name}.npy", overwrite=True)
             res['inbetween'].append(dict(clip=m.name, frames=ib.n_frames, ending_starts_at=j, junction_max_jump_rad=jump))
             print(f"in-between {m.name}: junction frame {j}, largest DOF change per frame there {jump:.3f} rad "
                   f"(data's largest {limit:.3f})")
+    from motion_vqvae.prior import evaluate_generation
+    train = [m for m in motions if m.name not in HELD_OUT]
+    ev = evaluate_generation(prior, held, train)
+    res['evaluate_generation'] = ev
+    print(targets_table(ev, res.get('total_wall_s') or getattr(prior, 'summary', {}).get('wall_time_s')))
+    if args.figure:
+        from motion_vqvae.plots import generation_figure
+        m = next(c for c in held if c.name == 'clip_005')
+        samples = prior.generate(10, prompt=m.slice(0, 100), num=3, seed=0)
+        from dataclasses import replace
+        from motion_vqvae.features import placeholder_names
+        from motion_vqvae.io import G1_29DOF_NAMES
+        if placeholder_names(m.dof_names) and m.dof_pos.shape[1] == 29:     # the NPY's columns are the G1's joints
+            samples, m = [replace(s, dof_names=list(G1_29DOF_NAMES)) for s in samples + [m]][:3], \
+                         replace(m, dof_names=list(G1_29DOF_NAMES))
+        fig = generation_figure(samples, 96, real=m, title='held-out clip_005: a 2-s prompt, three 10-s continuations '
+                                '(seed 0), the real clip dotted')
+        Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.figure, dpi=110)
+        print(f"figure -> {args.figure}")
     Path(args.out, 'prior_heldout.json').write_text(json.dumps(res, indent=1, default=float))
     return 0
+
+
+def targets_table(ev: dict, train_s) -> str:
+    "The issue's targets, measured (markdown)."
+    c, ib = ev['continuation'], ev.get('inbetween') or {}
+    sk, fr, lim, ej = c['foot_skate_ratio'], c['frechet'], c['joint_limits'], ib.get('end_junction') or {}
+    ok = lambda b: 'met' if b else '**missed**'
+    rows = [('prior training time', 'at most 600 s', f"{train_s:.0f} s" if train_s else 'n/a (reused)',
+             ok(train_s is not None and train_s <= 600) if train_s else '-'),
+            ('held-out prior rate', f"at most {ev['nominal_bits_per_second'] / 2:.1f} bits/s (half the nominal)",
+             f"{ev['bits_per_second']:.1f} bits/s", ok(ev['bits_per_second'] <= ev['nominal_bits_per_second'] / 2)),
+            ('foot skating of continuations', f"at most 1.5 x real ({1.5 * sk['heldout']:.3f})",
+             f"{sk['generated']:.3f} ({sk['ratio']:.2f} x)", ok(sk['ratio'] <= 1.5)),
+            ('joint-limit violations', '0', f"{lim['generated']['violations']} (before clamping "
+             f"{c['raw_joint_limits']['violations']})", ok(lim['generated']['violations'] == 0)),
+            ('Fréchet distance to held-out windows', f"at most 2 x training set's ({2 * fr['train_vs_heldout']:.1f})",
+             f"{fr['generated_vs_heldout']:.1f} ({fr['ratio']:.2f} x)", ok(fr['ratio'] <= 2)),
+            ('in-betweening: ending met within one token step', 'ending MPJPE = its reconstruction\'s',
+             f"{ib.get('end_mpjpe_mm', float('nan')):.1f} mm vs {ib.get('end_reconstruction_mpjpe_mm', float('nan')):.1f} mm",
+             ok(abs(ib.get('end_mpjpe_mm', 1e9) - ib.get('end_reconstruction_mpjpe_mm', 0)) < 1.0)),
+            ('in-betweening: largest joint jump at the ending', f"at most the data's ({ej.get('data_max_rad', 0):.3f} rad)",
+             f"{ej.get('max_rad', float('nan')):.3f} rad", ok(ej.get('ok', False)))]
+    return '\n'.join(['| target | required | measured | |', '|---|---|---|---|'] +
+                     [f"| {a} | {b} | {m} | {o} |" for a, b, m, o in rows])
 
 
 if __name__ == '__main__':
