@@ -694,7 +694,8 @@ def format_prior_evaluation(ev: dict) -> str:
              f"  foot skating {f(g(c, 'foot_skate_ratio', 'generated'))} (real held-out "
              f"{f(g(c, 'foot_skate_ratio', 'heldout'))}, ratio {f(g(c, 'foot_skate_ratio', 'ratio'), '.2f')})",
              f"  floor penetration: {f(g(c, 'floor_penetration', 'generated', 'penetration_ratio'), '.4f')} of frames "
-             f"more than 1 cm below the floor, deepest {f(g(c, 'floor_penetration', 'generated', 'penetration_max_m'), '.3f')} m",
+             f"more than 1 cm below the floor, deepest "
+             f"{f(g(c, 'floor_penetration', 'generated', 'penetration_max_m'), '.3f')} m",
              f"  joint-limit violations {f(g(c, 'joint_limits', 'generated', 'violations'), 'd')} (before clamping "
              f"{f(g(c, 'raw_joint_limits', 'violations'), 'd')})",
              f"  Fréchet distance to held-out {f(g(c, 'frechet', 'generated_vs_heldout'), '.1f')} (training set's "

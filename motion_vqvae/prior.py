@@ -851,7 +851,8 @@ def evaluate_generation(prior: TokenPrior,
         worst = max(junction_jump(g, g.n_frames - E, width=f) for gs in ib.values() for g in gs)
         out['inbetween']['end_junction'] = dict(max_rad=worst, data_max_rad=data_max, ok=bool(worst <= data_max))
         if None not in err:
-            out['inbetween'].update(end_mpjpe_mm=float(np.mean(err)), end_reconstruction_mpjpe_mm=float(np.mean(rec_err)))
+            out['inbetween'].update(end_mpjpe_mm=float(np.mean(err)),
+                                    end_reconstruction_mpjpe_mm=float(np.mean(rec_err)))
     out['settings'] = dict(prompt_seconds=prompt_seconds, prompt_frames=P, seconds=seconds, num=num,
                            gap_seconds=gap_seconds, end_seconds=end_seconds, seed=seed, temperature=temperature,
                            top_k=top_k)
