@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test check-sync test-nbs test-packaging export clean-nbs bench rd docs lab browser-deps
+.PHONY: venv demo test check-sync test-nbs test-packaging export clean-nbs bench rd human prior docs lab browser-deps
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: setup.py settings.ini
@@ -41,6 +41,18 @@ export: venv
 RD_ARGS ?=
 rd: venv
 	$(PY) scripts/rd_bench.py --figure nbs/images/rate_distortion.png $(RD_ARGS)
+
+## Human-motion benchmark (long: trains human_quick on CMU 01_01, the bvhtools 1.6.0 LAFAN1-skeleton test.bvh fetched
+## from PyPI at run time, and the CMU clip as SMPL-style PKL): held-out MPJPE, PA-MPJPE, acceleration error and foot
+## skating against both codecs at the same rate. HUMAN_ARGS adds options, e.g. "--reuse --g1-runs runs/rd/rd_112".
+human: venv
+	$(PY) scripts/human_bench.py $(HUMAN_ARGS)
+
+## Token prior on a trained G1 tokenizer (TOKENIZER=run dir, required): held-out bits/s, the generation targets,
+## and the README's continuation figure.
+prior: venv
+	test -n "$(TOKENIZER)" || (echo "make prior TOKENIZER=RUN_DIR (a tokenizer trained with val_clips = the held-out clips)"; exit 2)
+	$(PY) scripts/prior_heldout.py --tokenizer $(TOKENIZER) --out runs/prior_g1 --figure nbs/images/continuation.png
 
 ## Documentation site into _docs/ (MkDocs + Material over nbdev's processed, executed notebooks; no Quarto,
 ## no network). Notebooks run in parallel and are cached in _docs_cache/ (`--force` re-runs them all).
