@@ -10,7 +10,6 @@ import logging
 import math
 import re
 import shutil
-import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -771,21 +770,15 @@ def fit(self: PriorTrainer, iters: int | None = None) -> dict:
 def _stop_for_signal(self: PriorTrainer, saved: bool) -> None:
     "Save a checkpoint (unless just `saved`) and leave: KeyboardInterrupt for SIGINT, SystemExit for SIGTERM."
     p = self.rundir.latest_checkpoint() if saved else self.save_checkpoint()
-    sig = self.stop_signals.pending(shared=self.dist.enabled)
-    msg = (f"prior training stopped by {signal.Signals(sig).name} at iteration {self.iteration}; checkpoint saved to "
-           f"{p}. Continue with resume=True (motion-vqvae prior train ... --resume).")
-    if self.dist.is_main: logger.warning(msg)
-    if sig == signal.SIGINT: raise KeyboardInterrupt(msg)
-    raise SystemExit(msg)
+    self.stop_signals.leave('prior training', self.iteration, p, "resume=True (motion-vqvae prior train ... --resume)",
+                            self.dist.enabled, logger if self.dist.is_main else None)
 
 @patch
 def summary(self: PriorTrainer) -> dict:
     "Iterations, wall time, clips, the latest train and held-out records."
     out = {'iterations': self.iteration, 'wall_time_s': round(self._wall, 3), 'windows': len(self.windows),
            'train_clips': [m.name for m in self.train_clips], 'val_clips': [m.name for m in self.val_clips]}
-    for split in ('train', 'val'):
-        rec = self.metrics_log.latest(split)
-        if rec: out |= {f"{split}/{k}": v for k, v in rec.items() if k not in ('iter', 'split', 'time')}
+    for split in ('train', 'val'): out |= self.metrics_log.latest_fields(split)
     return out
 
 @patch

@@ -239,3 +239,8 @@ class MetricsLog:
     def latest(self, split: str) -> dict | None:
         "The last record of `split`, or None."
         return next((r for r in reversed(self.history) if r['split'] == split), None)
+
+    def latest_fields(self, split: str, prefix: str | None = None) -> dict:
+        "The last record of `split` as `{'<prefix>/<metric>': value}` (prefix: `split`), without iter/split/time."
+        rec = self.latest(split) or {}
+        return {f"{prefix or split}/{k}": v for k, v in rec.items() if k not in ('iter', 'split', 'time')}

@@ -104,6 +104,14 @@ class StopSignals:
         "The signal to stop for: this process's, or (`shared`, several processes) the one the ranks agreed on."
         return self.agreed if shared else self.received
 
+    def leave(self, what: str, iteration: int, checkpoint, resume_hint: str, shared: bool = False, log=None):
+        "Raise for the `pending` signal (KeyboardInterrupt for SIGINT, SystemExit for SIGTERM), saying how to resume."
+        sig = self.pending(shared)
+        msg = (f"{what} stopped by {signal.Signals(sig).name} at iteration {iteration}; checkpoint saved to "
+               f"{checkpoint}. Continue with {resume_hint}.")
+        if log is not None: log.warning(msg)
+        raise (KeyboardInterrupt if sig == signal.SIGINT else SystemExit)(msg)
+
 # %% ../nbs/20_trainer.ipynb #7635323f
 def _as_config(config) -> AgentConfig:
     "An `AgentConfig` from an AgentConfig, a dict (flat or `agent: config:`), or None (the defaults)."
@@ -469,13 +477,8 @@ def _pending_stop(self: MVQVAEAgent) -> int | None:
 def _stop_for_signal(self: MVQVAEAgent, saved: bool) -> None:
     "Save a checkpoint (unless just `saved`) and leave: KeyboardInterrupt for SIGINT, SystemExit for SIGTERM."
     p = self.rundir.latest_checkpoint() if saved else self.save_checkpoint()
-    sig = self._pending_stop()
-    name = signal.Signals(sig).name
-    msg = (f"training stopped by {name} at iteration {self.iteration}; checkpoint saved to {p}. Continue with "
-           f"MVQVAEAgent.resume({str(self.out_dir)!r}) or resume: true.")
-    if self.dist.is_main: logger.warning(msg)
-    if sig == signal.SIGINT: raise KeyboardInterrupt(msg)
-    raise SystemExit(msg)
+    self.stop_signals.leave('training', self.iteration, p, f"MVQVAEAgent.resume({str(self.out_dir)!r}) or resume: true",
+                            self.dist.enabled, logger if self.dist.is_main else None)
 
 # %% ../nbs/20_trainer.ipynb #ad981695
 @patch
@@ -483,9 +486,7 @@ def final_metrics(self: MVQVAEAgent) -> dict:
     "The latest train and val metrics ('train/', 'val/'), iteration, wall time and nominal rate (`rate_fields`)."
     out = {'iteration': self.iteration, 'wall_time_s': round(self._wall, 3), **rate_fields(self.model, self.data.fps)}
     for split in ('train', 'val', 'train_codes'):
-        rec = self.metrics_log.latest(split)
-        if rec: out |= {f"{split if split != 'train_codes' else 'train'}/{k}": v for k, v in rec.items()
-                        if k not in ('iter', 'split', 'time')}
+        out |= self.metrics_log.latest_fields(split, 'train' if split == 'train_codes' else split)
     return out
 
 @patch
