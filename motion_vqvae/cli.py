@@ -241,6 +241,14 @@ class _to_user_errors:
             raise UserError(str(e)) from e
         return False
 
+def _add_run_flags(p, what: str = 'run'):
+    "Add what every training command takes: `--resume` or `--overwrite`, `--json`, `--progress`."
+    g = p.add_mutually_exclusive_group()
+    g.add_argument('--resume', action='store_true', help='continue the run in --out from its latest checkpoint')
+    g.add_argument('--overwrite', action='store_true', help=f'replace the {what} in --out')
+    p.add_argument('--json', action='store_true', help='print the final summary as JSON')
+    p.add_argument('--progress', action='store_true', help='show a progress bar')
+
 # %% ../nbs/40_cli.ipynb #b17f4fac
 _TRAIN_FLAGS = {'total_iter': int, 'batch_size': int, 'lr': float, 'device': str, 'seed': int}
 
@@ -255,11 +263,7 @@ def _configure_train(p):
                                                               "default: the config's out_dir")
     for k, t in _TRAIN_FLAGS.items(): _flag(p, k, type=t, default=None, help=f"set {k}")
     _add_units(p)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument('--resume', action='store_true', help='continue the run in --out from its latest checkpoint')
-    g.add_argument('--overwrite', action='store_true', help='replace the run in --out')
-    p.add_argument('--json', action='store_true', help='print the final summary as JSON')
-    p.add_argument('--progress', action='store_true', help='show a progress bar')
+    _add_run_flags(p)
 
 def train_config(args) -> 'AgentConfig':
     "The config of a `train` command: file or recipe, then `--set` overrides, then the flags."
@@ -566,11 +570,7 @@ def _configure_prior(p):
                                                                              "(quick); default: PriorConfig's defaults")
     _add_set(t, 'prior config keys (motion_vqvae.prior.PriorConfig)')
     _add_units(t)
-    g = t.add_mutually_exclusive_group()
-    g.add_argument('--resume', action='store_true', help='continue the run in --out from its latest checkpoint')
-    g.add_argument('--overwrite', action='store_true', help='replace the prior run in --out')
-    t.add_argument('--json', action='store_true', help='print the final summary as JSON')
-    t.add_argument('--progress', action='store_true', help='show a progress bar')
+    _add_run_flags(t, 'prior run')
     t.set_defaults(_prior=cmd_prior_train)
 
 def cmd_prior(args) -> int:
