@@ -13,7 +13,8 @@ import numpy as np
 
 from .io import Motion
 from .rotations import (angular_velocity, expmap_to_quat, heading_split, quat_conj, quat_mul,
-                                   quat_normalize, quat_to_6d, quat_to_expmap, quat_yaw, sixd_to_quat, yaw_to_quat)
+                                   quat_normalize, quat_to_6d, quat_to_expmap, quat_yaw, sixd_to_quat, tree_fk,
+                                   yaw_to_quat)
 
 # %% auto #0
 __all__ = ['FEATURE_KINDS', 'VELOCITY_KINDS', 'FeatureGroup', 'FeatureSpec', 'box_filter', 'apply_joint_map', 'invert_joint_map',
@@ -205,11 +206,6 @@ def invert_joint_map(real_dof: np.ndarray, sim_to_real_idx: Sequence[int], n_sim
     return out
 
 # %% ../nbs/03_features.ipynb #1dcf58ca
-def _rest_positions(parents, offsets) -> np.ndarray:
-    pos = np.zeros((len(parents), 3))
-    for j in range(1, len(parents)): pos[j] = pos[parents[j]] + offsets[j]
-    return pos
-
 def _subtree(parents, j) -> list[int]:
     "Joint `j` and its descendants, depth first in file order."
     kids = [c for c in range(len(parents)) if parents[c] == j]
@@ -223,7 +219,8 @@ def root_alignment(parents: Sequence[int] | None,  # (J,) parent index, -1 for t
     "Rotation `C` (wxyz) taking x to the skeleton's left-right axis in the root frame; None when x already is it."
     if parents is None or offsets is None: return None
     parents, offsets = np.asarray(parents, int), np.asarray(offsets, np.float64)
-    pos, lens = _rest_positions(parents, offsets), np.linalg.norm(offsets, axis=1)
+    rest = np.tile([1.0, 0, 0, 0], (len(parents), 1))                 # every joint unrotated: the rest pose
+    pos, lens = tree_fk(parents, offsets, rest, np.zeros(3))[1], np.linalg.norm(offsets, axis=1)
     kids = [c for c in range(len(parents)) if parents[c] == 0]
     best = np.zeros(3)
     for k, a in enumerate(kids):
@@ -262,11 +259,11 @@ def start_pose(motion: Motion) -> tuple[np.ndarray, float]:
 def _rot_labels(prefix: str, expmap: bool) -> list[str]:
     return [f'{prefix}_{c}' for c in (('rx', 'ry', 'rz') if expmap else [f'6d{i}' for i in range(6)])]
 
-def _root_blocks(motion: Motion, expmap: bool):
-    "Feature arrays and spec blocks of the four root groups."
+def _root_blocks(motion: Motion, expmap: bool, align=None):
+    "Feature arrays and spec blocks of the four root groups (root read through `align`, see `root_alignment`)."
     fps = float(motion.fps)
     pos = np.asarray(motion.root_pos, np.float64)
-    yaw, tilt = _root_yaw_tilt(motion.root_quat_wxyz, _motion_alignment(motion))
+    yaw, tilt = _root_yaw_tilt(motion.root_quat_wxyz, align)
     T = len(pos)
     d = np.diff(pos[:, :2], axis=0)
     c, s = np.cos(yaw[:-1]), np.sin(yaw[:-1])
@@ -296,7 +293,8 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
                      include_joint_vel: bool = True) -> tuple[np.ndarray, FeatureSpec]:
     "Features `(T, C)` float32 and their `FeatureSpec` for one clip (layout in the table above)."
     T, fps = motion.n_frames, motion.fps          # shapes, dtypes and fps were checked when the Motion was built
-    arrays, blocks = _root_blocks(motion, prefer_expmap)
+    align = _motion_alignment(motion)
+    arrays, blocks = _root_blocks(motion, prefer_expmap, align)
     meta: dict[str, Any] = {'rotation': 'expmap' if prefer_expmap else '6d'}
     if motion.dof_pos is not None:
         dof = motion.dof_pos
@@ -317,7 +315,6 @@ def extract_features(motion: Motion, prefer_expmap: bool = True, velocity_smooth
         q = quat_normalize(motion.joint_quat_wxyz)
         J = q.shape[1]
         jn = list(motion.joint_names) if motion.joint_names is not None else [f'joint_{j}' for j in range(J)]
-        align = _motion_alignment(motion)
         if align is not None: meta['root_alignment'] = [float(v) for v in align]
         meta.update(skeleton='ball_joint', joint_names=jn,
                     parents=None if motion.parents is None else np.asarray(motion.parents).astype(int).tolist(),
