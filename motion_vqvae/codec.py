@@ -14,7 +14,7 @@ from scipy.fft import dct, idct
 
 from .io import Motion
 from .kinematics import KinematicModel
-from .rotations import expmap_to_quat, quat_conj, quat_continuity, quat_mul, quat_normalize
+from .rotations import expmap_to_quat, quat_conj, quat_continuity, quat_mul, quat_normalize, quat_to_expmap
 from .metrics import aggregate_metrics, clip_metrics
 
 # %% auto #0
@@ -265,7 +265,7 @@ def codec_candidates(motions: Sequence[Motion], bits_per_second: float, codec: s
 def joint_rotation_error(gt: Motion, rec: Motion) -> float:
     "Mean geodesic angle (rad) between the joint rotations of two skeleton motions (T, J, 4)."
     d = quat_mul(quat_conj(gt.joint_quat_wxyz), rec.joint_quat_wxyz)          # the rotation between them
-    return float((2 * np.arctan2(np.linalg.norm(d[..., 1:], axis=-1), np.abs(d[..., 0]))).mean())
+    return float(np.linalg.norm(quat_to_expmap(d), axis=-1).mean())        # the exp-map's length is the angle
 
 
 def _score(codec, motions, km, order) -> list[dict]:

@@ -16,7 +16,7 @@ from .io import Motion
 from .kinematics import KinematicModel, mpjpe
 from .metrics import (FLOOR_PERCENTILE, JointPositions, foot_joints, foot_skate_ratio, kinematic_model_for,
                       motion_joint_positions)
-from .rotations import quat_conj, quat_mul, quat_normalize
+from .rotations import quat_conj, quat_mul, quat_normalize, quat_to_expmap
 
 # %% auto #0
 __all__ = ['FLOOR_TOL_M', 'JOINT_LIMIT_TOL_RAD', 'FD_WINDOW_S', 'robot_model', 'joint_positions', 'contact_height',
@@ -111,7 +111,7 @@ def frame_jumps(motion: Motion) -> np.ndarray:
         raise ValueError(f"frame_jumps: motion {motion.name!r} has neither dof_pos nor joint_quat_wxyz")
     q = quat_normalize(np.asarray(motion.joint_quat_wxyz[:, 1:], np.float64))
     r = quat_mul(quat_conj(q[:-1]), q[1:])                # rotation from frame t to t+1
-    return 2 * np.arctan2(np.linalg.norm(r[..., 1:], axis=-1), np.abs(r[..., 0]))
+    return np.linalg.norm(quat_to_expmap(r), axis=-1)     # the exp-map's length is the angle
 
 def max_frame_jump(motion: Motion) -> float:
     "Largest frame-to-frame change of any joint angle (rad); 0 for a one-frame motion."
