@@ -402,7 +402,7 @@ def generation_figure(samples: Sequence[Motion],      # generated motions (each 
         y, _, label = trajectories(s, ref)
         t = np.arange(s.n_frames) / s.fps
         for i, j in enumerate(joints):
-            ax.plot(t, y[:, names.index(j)], color=_PALETTE[i % len(_PALETTE)], lw=1, alpha=0.8,
+            ax.plot(t, y[:, names.index(j)], color=f'C{i % 10}', lw=1, alpha=0.8,
                     label=j.removesuffix('_joint') if k == 0 else None)
         ax_root.plot(s.root_pos[:, 0], s.root_pos[:, 1], lw=1, label=f'sample {k}')
         ax_root.plot(*s.root_pos[0, :2], 'o', color='k', ms=3)
@@ -411,7 +411,7 @@ def generation_figure(samples: Sequence[Motion],      # generated motions (each 
         y, _, _ = trajectories(real, ref)
         t = np.arange(real.n_frames) / real.fps
         for i, j in enumerate(joints):
-            ax.plot(t, y[:, names.index(j)], color=_PALETTE[i % len(_PALETTE)], lw=2, ls=':')
+            ax.plot(t, y[:, names.index(j)], color=f'C{i % 10}', lw=2, ls=':')
         ax_root.plot(real.root_pos[:, 0], real.root_pos[:, 1], 'k:', lw=2, label='real clip')
     if prompt_frames: ax.axvspan(0, prompt_frames / samples[0].fps, color='0.9', zorder=0, label='prompt')
     ax.set(xlabel='time (s)', ylabel=label, title=title or f"{len(samples)} samples" +
@@ -421,8 +421,6 @@ def generation_figure(samples: Sequence[Motion],      # generated motions (each 
     ax_root.legend(fontsize=7)
     fig.tight_layout()
     return fig
-
-_PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd']
 
 # %% ../nbs/30_plots.ipynb #abc7f016
 def reconstruction_figure(gt: Motion, rec: Motion, joints: Sequence[str] | None = None, frame: int | None = None,
