@@ -80,9 +80,13 @@ def contacts(motion: Motion,                      # a robot (with `km`) or skele
              scale: float | None = None,          # skeletons: metres per length unit (None: `unit_scale`, else 1)
              **rule) -> tuple[list[int], np.ndarray]:
     "Foot joints (`metrics.foot_joints`) and their planted mask (T, F) by `foot_contacts` with `rule`."
+    return _contacts(motion, km, order, scale, rule)[1:]
+
+def _contacts(motion: Motion, km, order, scale, rule: dict):
+    "(joint positions, foot joints, planted mask) of `motion`."
     jp = _joint_positions(motion, km, order, scale)
     feet = foot_joints(jp)
-    return feet, foot_contacts(jp.pos[:, feet], motion.fps, **rule)
+    return jp, feet, foot_contacts(jp.pos[:, feet], motion.fps, **rule)
 
 # %% ../nbs/08a_footlock.ipynb #4bcc8667
 def _fade(corr: np.ndarray, locked: np.ndarray, blend: int) -> np.ndarray:
@@ -104,9 +108,7 @@ def lock_feet(motion: Motion,                      # a robot (with `km`) or skel
               scale: float | None = None,          # skeletons: metres per length unit (None: `unit_scale`, else 1)
               **rule) -> Motion:
     "`motion` with its root's x, y re-integrated so planted feet (`contacts` with `rule`) do not slide."
-    jp = _joint_positions(motion, km, order, scale)
-    feet = foot_joints(jp)
-    c = foot_contacts(jp.pos[:, feet], motion.fps, **rule)
+    jp, feet, c = _contacts(motion, km, order, scale, rule)
     s = 1.0 if motion.dof_pos is not None else length_scale(motion, scale)
     if len(c) < 2 or not c.any(): return replace(motion, root_pos=motion.root_pos.copy())
     d = jp.pos[:, feet, :2] - s * motion.root_pos[:, None, :2]        # (T, F, 2) foot offsets from the root, m

@@ -30,6 +30,7 @@ from .data import _add_mirrors
 from .distributed import all_reduce_mean, barrier, init_distributed, wrap_ddp
 from .features import extract_features, feature_kwargs_from_config, start_pose
 from .genmetrics import generation_metrics, joint_limit_violations, junction_jump, max_frame_jump
+from .metrics import clip_metrics
 from .io import Motion
 from .precision import WarmupMultiStep, build_adamw, precision_autocast, resolve_amp, resolve_device
 from .rate import entropy_bits, entropy_rate, model_rate
@@ -793,7 +794,6 @@ def _finish(self: PriorTrainer) -> dict:
 # %% ../nbs/22_prior.ipynb #fcab013b
 def _ending_error(tok: MotionTokenizer, m: Motion, end: Motion, skip: int) -> float | None:
     "Root-frame MPJPE (mm) of `m`'s last frames against `end`, after the first `skip` frames of the ending."
-    from motion_vqvae.metrics import clip_metrics
     km, order = tok.kinematics
     if end.dof_pos is not None and km is None: return None
     tail = m.slice(m.n_frames - end.n_frames + skip, None)
