@@ -10,7 +10,7 @@ next-token accuracy, and writes to `--gen-dir`:
   (seed k), decoded together by the tokenizer; the first 96 frames (the prompt cut to whole 16-frame token steps)
   are the prompt's reconstruction;
 * `inbetween_<clip>.npy`: prompt (frames 0-95 of the clip), a 3-s generated gap, the ending (frames 250-349),
-  decoded together; the JSON gives the junction frame and the largest DOF change per frame around it.
+  decoded together (the junction into the ending is at frame 96 + 3 s).
 
 Then `prior.evaluate_generation` (what `motion-vqvae evaluate-prior` prints) on the held-out clips, with the
 training clips as the Fréchet yardstick, and the table of the issue's targets; `--figure PATH` draws three
@@ -71,8 +71,7 @@ def main(argv=None) -> int:
     import torch
     torch.set_num_threads(args.threads)
     from motion_vqvae.io import write_npy
-    from motion_vqvae.genmetrics import junction_jump, max_frame_jump
-    from motion_vqvae.prior import PriorConfig, PriorTrainer, TokenPrior
+    from motion_vqvae.prior import PriorConfig, PriorTrainer, TokenPrior, evaluate_generation
     from motion_vqvae.tokenizer import MotionTokenizer
     tok = MotionTokenizer.load(args.tokenizer)
     motions = tok.read_clips(args.motion_file, drop_transitions=True)
@@ -87,8 +86,9 @@ def main(argv=None) -> int:
               f"{summary['windows']} windows")
     prior = TokenPrior.load(args.out)
     held = [m for m in motions if m.name in HELD_OUT]
-    ev = prior.evaluate(held)
-    train_ev = prior.evaluate([m for m in motions if m.name not in HELD_OUT])
+    train = [m for m in motions if m.name not in HELD_OUT]
+    gen = evaluate_generation(prior, held, train)        # the held-out rate (gen['rate']) and the generation metrics
+    ev, train_ev = gen['rate'], prior.evaluate(train)
     base = baselines(tok, prior, motions, cfg)
     print(f"baselines from the training clips' digits (Laplace-smoothed): unigram {base['unigram']:.1f} bits/s, "
           f"bigram (each digit given the same digit one step before) {base['bigram']:.1f} bits/s")
@@ -99,29 +99,15 @@ def main(argv=None) -> int:
           f"in-sample {ev['unigram_bits_per_second']:.1f}), sub-token accuracy {ev['token_accuracy']:.3f}, "
           f"code accuracy {ev['code_accuracy']:.3f}")
     print(f"training clips: {train_ev['bits_per_second']:.1f} bits/s, accuracy {train_ev['token_accuracy']:.3f}")
-    if args.gen_dir:
+    if args.gen_dir:                                       # samples for other tools; measured above
         g = Path(args.gen_dir); g.mkdir(parents=True, exist_ok=True)
-        limit = max(max_frame_jump(m) for m in motions if m.name not in HELD_OUT)
-        res['data_max_frame_jump_rad'] = limit
         for m in held:
             for k, c in enumerate(prior.generate(10, prompt=m.slice(0, 100), num=3, seed=0)):
                 write_npy(c, g/f"continue_{m.name}_s{k}.npy", overwrite=True)
-        f = tok.downsample_factor
-        res['inbetween'] = []
-        for m in held:
-            a, e = m.slice(0, 96), m.slice(250, 350)
-            ib = prior.generate(3, prompt=a, end=e, seed=0)[0]
-            j = 96 + round(3 * m.fps / f) * f
-            jump = junction_jump(ib, j, width=f)
-            write_npy(ib, g/f"inbetween_{m.name}.npy", overwrite=True)
-            res['inbetween'].append(dict(clip=m.name, frames=ib.n_frames, ending_starts_at=j, junction_max_jump_rad=jump))
-            print(f"in-between {m.name}: junction frame {j}, largest DOF change per frame there {jump:.3f} rad "
-                  f"(data's largest {limit:.3f})")
-    from motion_vqvae.prior import evaluate_generation
-    train = [m for m in motions if m.name not in HELD_OUT]
-    ev = evaluate_generation(prior, held, train)
-    res['evaluate_generation'] = ev
-    print(targets_table(ev, res.get('total_wall_s') or getattr(prior, 'summary', {}).get('wall_time_s')))
+            write_npy(prior.generate(3, prompt=m.slice(0, 96), end=m.slice(250, 350), seed=0)[0],
+                      g/f"inbetween_{m.name}.npy", overwrite=True)
+    res['evaluate_generation'] = gen
+    print(targets_table(gen, res.get('total_wall_s') or getattr(prior, 'summary', {}).get('wall_time_s')))
     if args.figure:
         from motion_vqvae.plots import generation_figure
         m = next(c for c in held if c.name == 'clip_005')
@@ -130,8 +116,8 @@ def main(argv=None) -> int:
         from motion_vqvae.features import placeholder_names
         from motion_vqvae.io import G1_29DOF_NAMES
         if placeholder_names(m.dof_names) and m.dof_pos.shape[1] == 29:     # the NPY's columns are the G1's joints
-            samples, m = [replace(s, dof_names=list(G1_29DOF_NAMES)) for s in samples + [m]][:3], \
-                         replace(m, dof_names=list(G1_29DOF_NAMES))
+            named = lambda x: replace(x, dof_names=list(G1_29DOF_NAMES))
+            samples, m = [named(s) for s in samples], named(m)
         fig = generation_figure(samples, 96, real=m, title='held-out clip_005: a 2-s prompt, three 10-s continuations '
                                 '(seed 0), the real clip dotted')
         Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
